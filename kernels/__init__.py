@@ -42,7 +42,7 @@ loss_output_delta(P, Y, sw, loss, delta) -> float
     unit weights). ``loss_i``: squared ``0.5 * mean_j (y - p)^2``; log
     ``-sum_j y log p``; binary log ``-sum_j y log p + (1 - y) log(1 - p)``
     (``p`` clipped to ``[eps, 1 - eps]`` as scikit-learn does); poisson
-    ``mean_j (p - y log p)``.
+    ``sum_j xlogy(y, y / p) - y + p`` (scikit-learn's half deviance).
 hidden_delta(D_next, W, A, activation, out)
     ``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])`` with ``f'``
     written in terms of the activation output ``A``.

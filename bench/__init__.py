@@ -1,0 +1,1 @@
+"""Benchmarks of fastmlp against scikit-learn and PyTorch (see bench/README.md)."""

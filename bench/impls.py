@@ -1,0 +1,334 @@
+"""The implementations the harness times, behind one estimator interface.
+
+Each implementation is an :class:`Impl`: a name and a factory that turns the
+workload's scikit-learn keyword arguments into an object with ``fit(X, y)``
+and, unless ``predicts`` is false, ``predict(X)`` and ``predict_proba(X)``.
+
+* ``fastmlp``: ``fastmlp.FastMLPClassifier(device="cpu", **params)``.
+* ``sklearn``: ``sklearn.neural_network.MLPClassifier(**params)``.
+* ``torch``: :class:`TorchMLPClassifier`, a plain PyTorch CPU loop (two
+  threads), only where ``import torch`` works.
+* ``gemm``: :class:`GemmBound`, the fit's matrix products alone through
+  numpy's BLAS: an upper bound for any implementation built on those products.
+"""
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "IMPL_NAMES",
+    "DEFAULT_IMPLS",
+    "Impl",
+    "GemmBound",
+    "TorchMLPClassifier",
+    "get_impl",
+    "torch_available",
+]
+
+#: Every implementation the harness knows, in display order.
+IMPL_NAMES = ("fastmlp", "sklearn", "torch", "gemm")
+
+#: Measured unless ``--impls`` says otherwise (torch only where installed).
+DEFAULT_IMPLS = ("fastmlp", "sklearn", "torch")
+
+
+@dataclass
+class Impl:
+    """An implementation under test.
+
+    Attributes
+    ----------
+    name : str
+        Short name used in tables, JSON and plots.
+    make : callable
+        ``make(**params)`` returns an unfitted estimator; ``params`` are
+        :meth:`bench.workloads.Workload.estimator_params`.
+    description : str
+        One line for the report.
+    predicts : bool
+        Whether the fitted object predicts (``gemm`` does not).
+    jit : bool
+        Whether its first fit in a process compiles code (fastmlp).
+    """
+
+    name: str
+    make: Any
+    description: str
+    predicts: bool = True
+    jit: bool = False
+
+
+def torch_available():
+    """Whether ``import torch`` can work, without importing it."""
+    return importlib.util.find_spec("torch") is not None
+
+
+def _glorot_bound(fan_in, fan_out, activation):
+    """scikit-learn's Glorot-uniform init bound (factor 2 for logistic)."""
+    factor = 2.0 if activation == "logistic" else 6.0
+    return float(np.sqrt(factor / (fan_in + fan_out)))
+
+
+class TorchMLPClassifier:
+    """PyTorch CPU baseline: ``nn.Sequential`` + ``Adam`` + a minibatch loop.
+
+    Written the way a PyTorch user would (no fused or compiled code), with
+    scikit-learn's choices where they change the work done: Glorot-uniform
+    init, a single logistic output for two classes (softmax otherwise), the
+    last partial batch kept, and the L2 penalty ``alpha ||W||^2 / (2 B)`` on
+    the weights only, i.e. Adam ``weight_decay = alpha / batch_size``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes, activation, batch_size, learning_rate_init, alpha,
+    max_iter, shuffle, random_state
+        As scikit-learn's ``MLPClassifier``; other keyword arguments of the
+        workload (solver, tol, ...) are accepted and ignored.
+    n_threads : int, default=2
+        ``torch.set_num_threads`` for fit and predict.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        batch_size=200,
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        max_iter=200,
+        shuffle=True,
+        random_state=0,
+        n_threads=2,
+        **ignored,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _build(self, n_features, n_outputs):
+        import torch
+        from torch import nn
+
+        activations = {
+            "identity": nn.Identity,
+            "logistic": nn.Sigmoid,
+            "tanh": nn.Tanh,
+            "relu": nn.ReLU,
+        }
+        sizes = [n_features, *self.hidden_layer_sizes, n_outputs]
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            linear = nn.Linear(fan_in, fan_out)
+            bound = _glorot_bound(fan_in, fan_out, self.activation)
+            with torch.no_grad():
+                linear.weight.uniform_(-bound, bound)
+                linear.bias.uniform_(-bound, bound)
+            layers.append(linear)
+            if i < len(sizes) - 2:
+                layers.append(activations[self.activation]())
+        return nn.Sequential(*layers)
+
+    def fit(self, X, y):
+        """Train for ``max_iter`` epochs on ``X`` (n, d) and labels ``y`` (n,)."""
+        import torch
+        from torch import nn
+
+        torch.set_num_threads(self.n_threads)
+        torch.manual_seed(self.random_state)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        self._binary = self.classes_.shape[0] == 2
+        X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        if self._binary:
+            y_t = torch.from_numpy(y_index.astype(np.float32)).unsqueeze(1)
+            loss_fn = nn.BCEWithLogitsLoss()
+        else:
+            y_t = torch.from_numpy(y_index.astype(np.int64))
+            loss_fn = nn.CrossEntropyLoss()
+        n_outputs = 1 if self._binary else self.classes_.shape[0]
+        model = self._build(X_t.shape[1], n_outputs)
+        weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+        biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+        optimizer = torch.optim.Adam(
+            [
+                {"params": weights, "weight_decay": self.alpha / self.batch_size},
+                {"params": biases, "weight_decay": 0.0},
+            ],
+            lr=self.learning_rate_init,
+            betas=(0.9, 0.999),
+            eps=1e-8,
+        )
+        generator = torch.Generator().manual_seed(self.random_state)
+        n = X_t.shape[0]
+        model.train()
+        for _ in range(self.max_iter):
+            if self.shuffle:
+                order = torch.randperm(n, generator=generator)
+            else:
+                order = torch.arange(n)
+            for start in range(0, n, self.batch_size):
+                rows = order[start : start + self.batch_size]
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(model(X_t[rows]), y_t[rows])
+                loss.backward()
+                optimizer.step()
+        self.model_ = model.eval()
+        self.n_iter_ = self.max_iter
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n, n_classes)."""
+        import torch
+
+        torch.set_num_threads(self.n_threads)
+        with torch.inference_mode():
+            logits = self.model_(
+                torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+            )
+            if self._binary:
+                p = torch.sigmoid(logits)
+                proba = torch.cat((1.0 - p, p), dim=1)
+            else:
+                proba = torch.softmax(logits, dim=1)
+        return proba.numpy()
+
+    def predict(self, X):
+        """Most probable class of each row, shape (n,)."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class GemmBound:
+    """The matrix products of a fit and nothing else, through numpy's BLAS.
+
+    For every minibatch of ``B`` rows and every layer ``l`` with weights
+    ``W_l`` (n_l, n_{l+1}): the forward ``A_l @ W_l``, the weight gradient
+    ``A_l.T @ D_l`` and, below the top layer, the input gradient
+    ``D_l @ W_l.T``, into preallocated float32 buffers. No gather, activation,
+    loss or optimizer step: the time any implementation that computes these
+    products with the same BLAS cannot beat.
+
+    Parameters
+    ----------
+    hidden_layer_sizes, batch_size, max_iter
+        As scikit-learn's ``MLPClassifier``; other keyword arguments are
+        accepted and ignored.
+    """
+
+    def __init__(
+        self, hidden_layer_sizes=(100,), batch_size=200, max_iter=200, **ignored
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+
+    def fit(self, X, y):
+        """Run ``max_iter`` epochs of the products for ``X`` (n, d)."""
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        n_classes = np.unique(y).shape[0]
+        n_out = 1 if n_classes == 2 else n_classes
+        sizes = [X.shape[1], *self.hidden_layer_sizes, n_out]
+        rng = np.random.default_rng(0)
+        weights, grads, outs, deltas = [], [], [], []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+            weights.append(rng.uniform(-0.1, 0.1, (fan_in, fan_out)).astype(np.float32))
+            grads.append(np.empty((fan_in, fan_out), dtype=np.float32))
+            outs.append(np.empty((self.batch_size, fan_out), dtype=np.float32))
+            deltas.append(np.empty((self.batch_size, fan_out), dtype=np.float32))
+        n = X.shape[0]
+        for _ in range(self.max_iter):
+            for start in range(0, n, self.batch_size):
+                batch = X[start : start + self.batch_size]
+                _batch_products(batch, weights, grads, outs, deltas)
+        self.n_iter_ = self.max_iter
+        return self
+
+
+def _batch_products(batch, weights, grads, outs, deltas):
+    """Forward, weight-gradient and input-gradient products of one batch.
+
+    ``outs[l]`` and ``deltas[l]`` are (batch_size, n_{l+1}) buffers; a short
+    last batch of ``m`` rows uses their first ``m`` rows.
+    """
+    m = batch.shape[0]
+    inputs = [batch]
+    for w, out in zip(weights, outs, strict=True):
+        np.matmul(inputs[-1], w, out=out[:m])
+        inputs.append(out[:m])
+    delta = inputs[-1]  # values are irrelevant: only the products are timed
+    for layer in range(len(weights) - 1, -1, -1):
+        np.matmul(inputs[layer].T, delta, out=grads[layer])
+        if layer > 0:
+            np.matmul(delta, weights[layer].T, out=deltas[layer - 1][:m])
+            delta = deltas[layer - 1][:m]
+
+
+def _fastmlp_factory():
+    """``FastMLPClassifier`` on the CPU; raises ImportError when unavailable."""
+    import fastmlp
+
+    cls = getattr(fastmlp, "FastMLPClassifier", None)
+    if cls is None:
+        raise ImportError(
+            "fastmlp.FastMLPClassifier does not exist yet in this checkout"
+        )
+    return functools.partial(cls, device="cpu")
+
+
+def get_impl(name, fastmlp_stand_in=False):
+    """The :class:`Impl` called ``name`` (one of :data:`IMPL_NAMES`).
+
+    Parameters
+    ----------
+    name : str
+    fastmlp_stand_in : bool, default=False
+        Build scikit-learn's ``MLPClassifier`` in the ``fastmlp`` slot: tests
+        the harness before fastmlp's estimators exist.
+
+    Raises
+    ------
+    ImportError
+        When the implementation's package (fastmlp, torch) is unavailable.
+    """
+    from sklearn.neural_network import MLPClassifier
+
+    if name == "fastmlp":
+        if fastmlp_stand_in:
+            return Impl(
+                "fastmlp",
+                MLPClassifier,
+                "STAND-IN: scikit-learn MLPClassifier in the fastmlp slot",
+                jit=True,
+            )
+        return Impl(
+            "fastmlp",
+            _fastmlp_factory(),
+            'fastmlp.FastMLPClassifier(device="cpu")',
+            jit=True,
+        )
+    if name == "sklearn":
+        return Impl("sklearn", MLPClassifier, "sklearn.neural_network.MLPClassifier")
+    if name == "torch":
+        if not torch_available():
+            raise ImportError("torch is not installed")
+        return Impl(
+            "torch",
+            TorchMLPClassifier,
+            "PyTorch CPU: nn.Sequential + Adam + minibatch loop, 2 threads",
+        )
+    if name == "gemm":
+        return Impl(
+            "gemm",
+            GemmBound,
+            "GEMM-only bound: the fit's matrix products alone, numpy BLAS",
+            predicts=False,
+        )
+    raise ValueError(f"unknown implementation {name!r}; choose from {IMPL_NAMES}.")

@@ -1,0 +1,301 @@
+"""Markdown tables and PNG plots of a :mod:`bench.run` results document."""
+
+__all__ = ["markdown_table", "render_markdown", "write_plots"]
+
+
+def markdown_table(headers, rows, align=None):
+    """A markdown table padded to line up in a terminal too.
+
+    Parameters
+    ----------
+    headers : list of str
+    rows : list of list of str
+    align : str, optional
+        One of ``"l"``/``"r"`` per column; default left for the first two
+        columns, right for the rest.
+    """
+    if align is None:
+        align = "".join("l" if i < 2 else "r" for i in range(len(headers)))
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
+
+    def line(cells):
+        padded = [
+            str(c).ljust(w) if a == "l" else str(c).rjust(w)
+            for c, w, a in zip(cells, widths, align, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = [
+        "-" * (w - 1) + ":" if a == "r" else "-" * w
+        for w, a in zip(widths, align, strict=True)
+    ]
+    return "\n".join(
+        [line(headers), "| " + " | ".join(rule) + " |"] + [line(r) for r in rows]
+    )
+
+
+def _num(value, fmt, missing="-"):
+    return missing if value is None else format(value, fmt)
+
+
+def _training_rows(doc):
+    rows = []
+    for r in doc["results"]:
+        w = doc["workloads"][r["workload"]]
+        speedup = r.get("speedup_vs_sklearn")
+        rows.append(
+            [
+                r["workload"],
+                r["impl"],
+                w["network"],
+                _num(r["fit_s_median"], ".3f"),
+                _num(r["samples_per_s"], ",.0f"),
+                "-" if speedup is None else f"{speedup:.2f}x",
+                _num(r.get("accuracy"), ".4f"),
+                _num(r.get("first_fit_s"), ".3f"),
+                _num(r.get("predict_rows_per_s"), ",.0f"),
+                _num(r.get("predict_1row_us"), ".1f"),
+            ]
+        )
+    return rows
+
+
+def _jit_section(doc):
+    jit = doc.get("fastmlp_jit")
+    if not jit:
+        return []
+    lines = ["## fastmlp JIT compilation", ""]
+    if doc["config"]["fastmlp_stand_in"]:
+        lines += ["(stand-in: these are scikit-learn numbers, not fastmlp's)", ""]
+    if jit.get("import_s") is not None:
+        lines.append(f"- `import fastmlp`: {jit['import_s']:.3f} s")
+    if jit.get("cache_index_files_before") is not None:
+        lines.append(
+            f"- numba cache before the run: {jit.get('cache_state_before')} "
+            f"({jit['cache_index_files_before']} index files"
+            + (", --cold-cache" if doc["config"]["cold_cache"] else "")
+            + ")"
+        )
+    if jit.get("warmup_in_process_s") is not None:
+        lines.append(
+            f"- `fastmlp.warmup()` before measuring: {jit['warmup_in_process_s']:.3f} s"
+        )
+    lines += ["", "First fit in this process minus the median fit:", ""]
+    rows = []
+    for r in doc["results"]:
+        if r["impl"] == "fastmlp":
+            rows.append(
+                [
+                    r["workload"],
+                    "fastmlp",
+                    f"{r['first_fit_s']:.3f}",
+                    f"{r['fit_s_median']:.3f}",
+                    f"{r['first_fit_overhead_s']:.3f}",
+                    _num(r.get("first_predict_s"), ".3f"),
+                ]
+            )
+    lines.append(
+        markdown_table(
+            [
+                "workload",
+                "impl",
+                "first fit s",
+                "median fit s",
+                "compile s (first - median)",
+                "first predict s",
+            ],
+            rows,
+        )
+    )
+    fresh = jit.get("fresh_process")
+    if fresh:
+        lines += ["", "Fresh process with the numba cache as this run left it:", ""]
+        warm = fresh.get("warmup", {})
+        first = fresh.get("first_fit", {})
+        if "error" in warm or "error" in first:
+            lines.append("- probe failed, see results.json")
+        if "warmup_s" in warm:
+            lines.append(
+                f"- `import fastmlp; fastmlp.warmup()`: import "
+                f"{warm['import_s']:.3f} s, warmup {warm['warmup_s']:.3f} s, "
+                f"whole process {warm['process_wall_s']:.3f} s"
+            )
+        elif "import_s" in warm:
+            lines.append("- `fastmlp.warmup()` does not exist")
+        if "first_fit_s" in first:
+            lines.append(
+                f"- time to first fit (`import fastmlp` + playground fit): "
+                f"import {first['import_s']:.3f} s, fit {first['first_fit_s']:.3f} s, "
+                f"whole process {first['process_wall_s']:.3f} s"
+            )
+    return lines + [""]
+
+
+def _machine_lines(doc):
+    m = doc["machine"]
+    load = m.get("loadavg_start")
+    load_end = m.get("loadavg_end")
+    load_text = (
+        f"{load[0]:.2f} -> {load_end[0]:.2f}" if load and load_end else "unknown"
+    )
+    versions = ", ".join(
+        f"{k} {m[k]}"
+        for k in ("python", "numpy", "numba", "scikit-learn", "scipy", "fastmlp")
+        if m.get(k)
+    )
+    torch_version = m.get("torch")
+    if torch_version:
+        versions += f", torch {torch_version}"
+    blas = m.get("blas") or []
+    blas_text = ", ".join(
+        f"{b.get('internal_api')} {b.get('version')} ({b.get('num_threads')} threads)"
+        for b in blas
+    )
+    return [
+        f"- CPU: {m['cpu_model']}, {m['cpus_usable']} usable of {m['cpu_count']} "
+        f"logical CPUs; 1-min load average {load_text}",
+        f"- {versions}",
+        f"- numba threads {m['numba_num_threads']}"
+        + (f" ({m['numba_threading_layer']})" if m.get("numba_threading_layer") else "")
+        + (f"; BLAS: {blas_text}" if blas_text else ""),
+        f"- {m['platform']}",
+    ]
+
+
+def render_markdown(doc):
+    """The whole report as markdown (also printed to stdout)."""
+    cfg = doc["config"]
+    lines = ["# fastmlp benchmark", ""]
+    if cfg["fastmlp_stand_in"]:
+        lines += [
+            "**STAND-IN RUN: the `fastmlp` rows are scikit-learn's MLPClassifier.**",
+            "",
+        ]
+    lines += [
+        f"`{doc['command']}` at {doc['created']}"
+        + (" (quick smoke test: tiny data, not a measurement)" if cfg["quick"] else ""),
+        "",
+        *_machine_lines(doc),
+        "",
+        f"## Training: median of {cfg['repeats']} fit(s), implementations interleaved",
+        "",
+        "samples/s = n_train x epochs / fit s; vs sklearn = median over repeats "
+        "of sklearn's fit s / this fit s in the same repeat; accuracy on the "
+        "held-out 20%; first fit = the untimed-in-median first fit in this "
+        f"process; predict = predict_proba on {cfg['predict']['n_rows']:,} rows "
+        "(best of "
+        f"{cfg['predict']['n_calls']}) and on 1 row (median of "
+        f"{cfg['predict']['n_single']}).",
+        "",
+        markdown_table(
+            [
+                "workload",
+                "impl",
+                "network",
+                "fit s",
+                "samples/s",
+                "vs sklearn",
+                "accuracy",
+                "first fit s",
+                "predict rows/s",
+                "1-row us",
+            ],
+            _training_rows(doc),
+            align="lll" + "r" * 7,
+        ),
+        "",
+    ]
+    lines += _jit_section(doc)
+    lines += ["## Workloads", ""]
+    lines.append(
+        markdown_table(
+            ["workload", "data", "network", "batch", "epochs", "n_train", "n_test"],
+            [
+                [
+                    name,
+                    w["description"],
+                    w["network"],
+                    str(w["batch_size"]),
+                    str(w["epochs"]),
+                    str(w["n_train"]),
+                    str(w["n_test"]),
+                ]
+                for name, w in doc["workloads"].items()
+            ],
+            align="lllrrrr",
+        )
+    )
+    lines += ["", "Implementations:", ""]
+    lines += [f"- `{k}`: {v}" for k, v in cfg["impl_descriptions"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _grouped_bars(ax, workloads, impls, value, label_fmt):
+    """Bars of ``value(workload, impl)`` grouped by workload; None is skipped."""
+    width = 0.8 / max(len(impls), 1)
+    for j, impl in enumerate(impls):
+        xs, ys = [], []
+        for i, w in enumerate(workloads):
+            v = value(w, impl)
+            if v is not None and v > 0:
+                xs.append(i + (j - (len(impls) - 1) / 2) * width)
+                ys.append(v)
+        bars = ax.bar(xs, ys, width, label=impl)
+        ax.bar_label(bars, labels=[label_fmt(y) for y in ys], fontsize=7, rotation=90)
+    ax.set_xticks(range(len(workloads)), workloads)
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+
+
+def write_plots(doc, out_dir):
+    """``samples_per_s.png`` and ``speedup_vs_sklearn.png``; [] without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    by_key = {(r["workload"], r["impl"]): r for r in doc["results"]}
+    workloads = list(doc["workloads"])
+    impls = doc["config"]["impls"]
+    subtitle = doc["machine"]["cpu_model"] + (
+        " (STAND-IN)" if doc["config"]["fastmlp_stand_in"] else ""
+    )
+    written = []
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    _grouped_bars(
+        ax,
+        workloads,
+        impls,
+        lambda w, i: by_key[(w, i)]["samples_per_s"] if (w, i) in by_key else None,
+        lambda y: f"{y:,.0f}",
+    )
+    ax.set_ylabel("training samples/s (log)")
+    ax.set_title(f"Training throughput\n{subtitle}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_dir / "samples_per_s.png", dpi=120)
+    plt.close(fig)
+    written.append("samples_per_s.png")
+
+    others = [i for i in impls if i != "sklearn"]
+    if "sklearn" in impls and others:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        _grouped_bars(
+            ax,
+            workloads,
+            others,
+            lambda w, i: (
+                by_key[(w, i)]["speedup_vs_sklearn"] if (w, i) in by_key else None
+            ),
+            lambda y: f"{y:.2f}x",
+        )
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_ylabel("speed-up vs scikit-learn (log)")
+        ax.set_title(f"Fit speed-up over scikit-learn\n{subtitle}", fontsize=10)
+        fig.tight_layout()
+        fig.savefig(out_dir / "speedup_vs_sklearn.png", dpi=120)
+        plt.close(fig)
+        written.append("speedup_vs_sklearn.png")
+    return written

@@ -1,0 +1,907 @@
+"""FastMLPClassifier and FastMLPRegressor: scikit-learn's MLPs on fast kernels."""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import _engine
+from ._backend import get_backend, resolve_device
+from ._params import MLP_CONSTRAINTS, Options, validate_params
+from .exceptions import ConvergenceWarning
+from .kernels import ACTIVATION_CODES, LOSS_CODES
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+def _check_sample_weight(sample_weight, n_samples, dtype):
+    """Sample weights as a finite, non-negative 1-D array of ``n_samples``."""
+    if np.isscalar(sample_weight):
+        return np.full(n_samples, sample_weight, dtype=dtype)
+    sw = np.asarray(sample_weight)
+    if sw.ndim != 1:
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got {sw.ndim}D array."
+        )
+    if sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {sw.shape}, expected ({n_samples},)!"
+        )
+    if not np.issubdtype(sw.dtype, np.number) or np.iscomplexobj(sw):
+        raise ValueError(f"sample_weight must be real numbers, got dtype {sw.dtype}.")
+    sw = sw.astype(dtype)
+    if not np.isfinite(sw).all():
+        raise ValueError("Input sample_weight contains NaN or infinity.")
+    if np.any(sw < 0):
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    if sw.sum() <= 0:
+        raise ValueError("Sample weights must have a positive sum.")
+    return sw
+
+
+def _reject_sparse(X):
+    if sp.issparse(X):
+        raise TypeError(
+            "Sparse data was passed, but dense data is required: this version of "
+            "fastmlp has no sparse kernels yet. Use X.toarray() to convert to a "
+            "dense numpy array."
+        )
+
+
+class BaseFastMLP(BaseEstimator):
+    """Shared parameters, validation and training loop of the fastmlp MLPs.
+
+    Do not use directly; use :class:`FastMLPClassifier` or
+    :class:`FastMLPRegressor`.
+    """
+
+    _constraints = MLP_CONSTRAINTS
+
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+        device,
+    ):
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.device = device
+
+    # ------------------------------------------------------------------
+    # parameters and state
+    # ------------------------------------------------------------------
+    def _validate_params(self):
+        validate_params(self, self._constraints)
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if np.any(np.array(sizes) <= 0):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        if self.solver == "lbfgs":
+            raise NotImplementedError(
+                "solver='lbfgs' is not implemented in this version of fastmlp; "
+                "use solver='adam' or solver='sgd'."
+            )
+        return [int(s) for s in sizes]
+
+    def _loss_code(self):
+        if self.out_activation_ == "logistic" and is_classifier(self):
+            return LOSS_CODES["binary_log_loss"]
+        return LOSS_CODES[self.loss]
+
+    def _set_params_vector(self, params):
+        """Make ``coefs_``/``intercepts_`` views of one flat vector."""
+        self._packed = params
+        self.coefs_, self.intercepts_ = _engine.unpack(params, self._layer_units)
+
+    def _params_vector(self, dtype=None):
+        """The flat vector of the current weights (re-packed if a user replaced them)."""
+        packed = getattr(self, "_packed", None)
+        if not _engine.is_packed_view(packed, self.coefs_, self.intercepts_):
+            packed = _engine.pack(self.coefs_, self.intercepts_)
+        if dtype is not None and packed.dtype != dtype:
+            packed = packed.astype(dtype)
+        return packed
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # The flat vector is rebuilt on load; pickling it would store it twice.
+        state.pop("_packed", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "coefs_" in state:
+            self._set_params_vector(_engine.pack(self.coefs_, self.intercepts_))
+
+    # ------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden = self._validate_params()
+        device = resolve_device(self.device)
+        _reject_sparse(X)
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        n_samples, n_features = X.shape
+        layer_units = [n_features] + hidden + [y.shape[1]]
+        self._random_state = check_random_state(self.random_state)
+
+        if not first_pass:
+            if list(self._layer_units) != layer_units:
+                raise ValueError(
+                    "The network shape changed since the last fit: expected layers "
+                    f"{list(self._layer_units)}, got {layer_units}. Set "
+                    "warm_start=False or keep hidden_layer_sizes."
+                )
+            if self._params_vector().dtype != X.dtype:
+                # Continue in the new data's dtype (float32 data trains in float32).
+                self._set_params_vector(self._params_vector(X.dtype))
+                self.__dict__.pop("_optimizer", None)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+
+        self.device_ = device
+        backend = get_backend(device)
+        self._fit_stochastic(backend, X, y, sample_weight, layer_units, incremental)
+
+        if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed, or the"
+                " learning rate (learning_rate_init) may be too large."
+            )
+        return self
+
+    def _initialize(self, y, layer_units, dtype):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self._layer_units = list(layer_units)
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+        params = _engine.glorot_init(layer_units, self.activation, self._random_state, dtype)
+        self._set_params_vector(params)
+        self._best_params = params.copy()
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _fit_stochastic(self, backend, X, y, sample_weight, layer_units, incremental):
+        params = self._params_vector()
+        if params is not self._packed:
+            self._set_params_vector(params)
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = _engine.OptimizerState(
+                self.solver, params.size, params.dtype, self.learning_rate_init,
+                self.learning_rate, self.power_t,
+            )
+        opt = self._optimizer
+
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
+            arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
+            split = train_test_split(
+                *arrays,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            X_train, X_val, y_train, y_val = split[:4]
+            sw_train, sw_val = (None, None) if sample_weight is None else split[4:]
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' "
+                    "or the size of your dataset."
+                )
+            if is_classifier(self):
+                y_val = self._label_binarizer.inverse_transform(y_val)
+        else:
+            X_train, y_train, sw_train = X, y, sample_weight
+            X_val = y_val = sw_val = None
+
+        n_samples = X_train.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than "
+                    "sample size. It is going to be clipped",
+                    stacklevel=3,
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        runner = _engine.EpochRunner(
+            backend, X_train, y_train, sw_train, layer_units, self.activation,
+            self.out_activation_, self._loss_code(), batch_size,
+        )
+        grads = np.empty_like(params)
+        dtype = params.dtype.type
+
+        try:
+            for _ in range(self.max_iter):
+                hyper = np.array(
+                    [
+                        opt.learning_rate, self.momentum, float(self.nesterovs_momentum),
+                        self.beta_1, self.beta_2, self.epsilon, self.alpha,
+                    ],
+                    dtype=dtype,
+                )
+                seed = int(self._random_state.randint(0, 2**31 - 1)) if self.shuffle else -1
+                backup = params.copy()
+                loss = runner.run(params, grads, opt, hyper, seed)
+                if not np.isfinite(loss):
+                    # Keep the last finite weights: nothing the user had is lost.
+                    params[:] = backup
+                    raise ValueError(
+                        f"Training diverged at epoch {self.n_iter_ + 1}: the loss is "
+                        f"{loss}. Solver produced non-finite parameter weights; lower "
+                        "learning_rate_init or scale the input data."
+                    )
+                self.n_iter_ += 1
+                self.loss_ = float(loss)
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+
+                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+                opt.iteration_ends(self.t_)
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    msg = (
+                        f"{what} did not improve more than tol={self.tol:f} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
+                    )
+                    if opt.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) "
+                        "reached and the optimization hasn't converged yet."
+                        % self.max_iter,
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+
+        if early_stopping:
+            params[:] = self._best_params
+
+    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+        if early_stopping:
+            score = self._score_validated(X_val, y_val, sw_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print("Validation score: %f" % score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = self._packed.copy()
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    # ------------------------------------------------------------------
+    # prediction
+    # ------------------------------------------------------------------
+    def _forward(self, X):
+        """Network output for validated, dense X (its dtype float32 or float64)."""
+        params = self._params_vector(X.dtype)
+        out = np.empty((X.shape[0], self.n_outputs_), dtype=X.dtype)
+        get_backend("cpu").forward(
+            np.ascontiguousarray(X),
+            params,
+            np.asarray(self._layer_units, dtype=np.int64),
+            ACTIVATION_CODES[self.activation],
+            ACTIVATION_CODES[self.out_activation_],
+            out,
+        )
+        return out
+
+    def _forward_checked(self, X):
+        check_is_fitted(self)
+        _reject_sparse(X)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return self._forward(X)
+
+    def _score_validated(self, X, y, sample_weight):
+        y_pred = self._predict_from_output(self._forward(X))
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return self._score_function(y, y_pred, sample_weight=sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+_COMMON_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Weight optimizer. 'lbfgs' is not implemented yet (NotImplementedError).
+    alpha : float, default=0.0001
+        Strength of the L2 penalty ``alpha * ||W||^2 / (2 n)``.
+    batch_size : int or 'auto', default='auto'
+        Minibatch size; 'auto' is ``min(200, n_samples)``.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of the 'sgd' solver, as scikit-learn.
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Shuffle the samples before every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split. The
+        same seed gives the same weights, run after run.
+    tol : float, default=1e-4
+        Improvement under which an epoch counts as no improvement.
+    verbose : bool, default=False
+        Print the loss of every epoch.
+    warm_start : bool, default=False
+        Continue from the previous weights when ``fit`` is called again.
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd'.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its score
+        stops improving; the best weights are restored.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without ``tol`` improvement before stopping.
+    max_fun : int, default=15000
+        Maximum loss evaluations of 'lbfgs'.
+    device : {'auto', 'cpu', 'cuda'}, default='auto'
+        Where training runs. 'auto' picks the CPU in this version; 'cuda'
+        raises an error until the GPU backend lands.
+"""
+
+_ATTR_DOC = """
+    loss_ : float
+        Loss of the last epoch (with the L2 term).
+    best_loss_ : float or None
+        Lowest epoch loss (None with early stopping).
+    loss_curve_ : list of float
+        Loss of every epoch.
+    validation_scores_ : list of float or None
+        Held-out score of every epoch with early stopping.
+    best_validation_score_ : float or None
+        Best held-out score with early stopping.
+    t_ : int
+        Number of training samples seen.
+    coefs_ : list of ndarray of shape (n_l, n_{l+1})
+        Weight matrices, host numpy arrays.
+    intercepts_ : list of ndarray of shape (n_{l+1},)
+        Bias vectors.
+    n_features_in_ : int
+        Number of input features.
+    feature_names_in_ : ndarray of str
+        Feature names, when X had string column names.
+    n_iter_ : int
+        Number of epochs run.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Output activation.
+    device_ : str
+        The device the last fit ran on.
+"""
+
+
+class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
+    __doc__ = (
+        """Multi-layer perceptron classifier trained by compiled kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
+    the same parameters, fitted attributes, methods, warnings and errors;
+    whole epochs run inside one Numba-compiled call.
+
+    Parameters
+    ----------"""
+        + _COMMON_DOC
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels."""
+        + _ATTR_DOC
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from fastmlp import FastMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FastMLPClassifier(max_iter=500, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+    )
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        device="auto",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss="log_loss",
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            device=device,
+        )
+
+    _score_function = staticmethod(accuracy_score)
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and (
+            len(self.classes_) < 2
+        ):
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {self.classes_[0]!r}."
+            )
+        y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, y
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data; float32 trains in float32, anything else in float64.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a label-indicator matrix for multilabel.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array of shape (n_classes,), default=None
+            All classes that will ever appear; required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        first_call = getattr(self, "classes_", None) is None
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is not None:
+            classes = unique_labels(classes)
+            if not first_call and not np.array_equal(self.classes_, classes):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call "
+                    f"to partial_fit, was: {self.classes_!r}"
+                )
+        if first_call:
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+            self.classes_ = self._label_binarizer.classes_
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def _predict_from_output(self, y_pred):
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted classes (an indicator matrix for multilabel).
+        """
+        return self._predict_from_output(self._forward_checked(X))
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities in the order of ``classes_``.
+        """
+        y_pred = self._forward_checked(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        if y_pred.ndim == 1:
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def predict_log_proba(self, X):
+        """Log of the probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class FastMLPRegressor(RegressorMixin, BaseFastMLP):
+    __doc__ = (
+        """Multi-layer perceptron regressor trained by compiled kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        Loss to minimise; 'poisson' uses an exponential output."""
+        + _COMMON_DOC
+        + """
+    Attributes
+    ----------"""
+        + _ATTR_DOC
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from fastmlp import FastMLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=0.1, random_state=0)
+    >>> reg = FastMLPRegressor(max_iter=2000, random_state=0).fit(X, y / 100)
+    >>> reg.score(X, y / 100) > 0.9
+    True
+    """
+    )
+
+    _constraints = {
+        "loss": [Options({"squared_error", "poisson"})],
+        **MLP_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        device="auto",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            device=device,
+        )
+
+    _score_function = staticmethod(r2_score)
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson "
+                "regression."
+            )
+        return X, np.asarray(y, dtype=X.dtype)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data; float32 trains in float32, anything else in float64.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _predict_from_output(self, y_pred):
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return y_pred
+
+    def predict(self, X):
+        """Predict with the multi-layer perceptron.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self._predict_from_output(self._forward_checked(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+

@@ -1,0 +1,690 @@
+"""Numba CPU backend of the fastmlp kernel contract.
+
+Every public function here is named in :data:`fastmlp.kernels.KERNEL_NAMES`
+and documented (shapes, dtype, formula) in :mod:`fastmlp.kernels`. All are
+``@njit(cache=True)`` and compile lazily, once per dtype (float32, float64).
+
+The matrix products are the project's own loops: the output is computed in
+blocks of four rows so every loaded row of the right-hand matrix feeds four
+accumulating rows, and the innermost loop runs over contiguous memory so LLVM
+vectorises it. Bias + activation, the activation derivative and the L2 term
+are fused into the epilogue of the block that produced the values.
+"""
+
+import numpy as np
+from numba import njit
+
+from . import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
+
+# Reassociation and FMA contraction let LLVM vectorise reductions; no
+# 'nnan'/'ninf': NaN and inf must propagate so that divergence is detected.
+FASTMATH = {"reassoc", "contract", "nsz"}
+
+IDENTITY = ACTIVATION_CODES["identity"]
+LOGISTIC = ACTIVATION_CODES["logistic"]
+TANH = ACTIVATION_CODES["tanh"]
+RELU = ACTIVATION_CODES["relu"]
+SOFTMAX = ACTIVATION_CODES["softmax"]
+EXP = ACTIVATION_CODES["exp"]
+
+SQUARED = LOSS_CODES["squared_error"]
+LOG = LOSS_CODES["log_loss"]
+BINARY_LOG = LOSS_CODES["binary_log_loss"]
+POISSON = LOSS_CODES["poisson"]
+
+SGD = SOLVER_CODES["sgd"]
+ADAM = SOLVER_CODES["adam"]
+
+# Columns per block of the output: 4 rows x COL_BLOCK stays in L1.
+COL_BLOCK = 256
+# Rows per chunk in the prediction pass (activations stay in L2).
+PREDICT_CHUNK = 256
+
+
+# --------------------------------------------------------------------------
+# matrix products
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def _gemm_nn_block(A, B, C, i0, i1, j0, j1):
+    """``C[i0:i1, j0:j1] += A[i0:i1, :] @ B[:, j0:j1]`` (i1 - i0 <= 4)."""
+    k = A.shape[1]
+    if i1 - i0 == 4:
+        c0 = C[i0]
+        c1 = C[i0 + 1]
+        c2 = C[i0 + 2]
+        c3 = C[i0 + 3]
+        for p in range(k):
+            a0 = A[i0, p]
+            a1 = A[i0 + 1, p]
+            a2 = A[i0 + 2, p]
+            a3 = A[i0 + 3, p]
+            bp = B[p]
+            for j in range(j0, j1):
+                b = bp[j]
+                c0[j] += a0 * b
+                c1[j] += a1 * b
+                c2[j] += a2 * b
+                c3[j] += a3 * b
+    else:
+        for i in range(i0, i1):
+            ci = C[i]
+            for p in range(k):
+                a = A[i, p]
+                bp = B[p]
+                for j in range(j0, j1):
+                    ci[j] += a * bp[j]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def gemm_nn(A, B, C):
+    """``C[m, n] = A[m, k] @ B[k, n]``; C-contiguous, one float dtype."""
+    m = A.shape[0]
+    n = B.shape[1]
+    for i0 in range(0, m, 4):
+        i1 = min(i0 + 4, m)
+        for j0 in range(0, n, COL_BLOCK):
+            j1 = min(j0 + COL_BLOCK, n)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    C[i, j] = 0.0
+            _gemm_nn_block(A, B, C, i0, i1, j0, j1)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _gemm_nt_row(A, B, C, i):
+    """``C[i, :] = A[i, :] @ B.T``, four output columns per pass."""
+    k = A.shape[1]
+    n = B.shape[0]
+    ai = A[i]
+    j = 0
+    while j + 4 <= n:
+        b0 = B[j]
+        b1 = B[j + 1]
+        b2 = B[j + 2]
+        b3 = B[j + 3]
+        s0 = C.dtype.type(0)
+        s1 = s0
+        s2 = s0
+        s3 = s0
+        for p in range(k):
+            a = ai[p]
+            s0 += a * b0[p]
+            s1 += a * b1[p]
+            s2 += a * b2[p]
+            s3 += a * b3[p]
+        C[i, j] = s0
+        C[i, j + 1] = s1
+        C[i, j + 2] = s2
+        C[i, j + 3] = s3
+        j += 4
+    while j < n:
+        bj = B[j]
+        s = C.dtype.type(0)
+        for p in range(k):
+            s += ai[p] * bj[p]
+        C[i, j] = s
+        j += 1
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def gemm_nt(A, B, C):
+    """``C[m, n] = A[m, k] @ B[n, k].T``; C-contiguous, one float dtype."""
+    for i in range(A.shape[0]):
+        _gemm_nt_row(A, B, C, i)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _gemm_tn_block(A, B, C, i0, i1):
+    """``C[i0:i1, :] = A[:, i0:i1].T @ B`` (i1 - i0 <= 4)."""
+    k = A.shape[0]
+    n = B.shape[1]
+    for i in range(i0, i1):
+        for j in range(n):
+            C[i, j] = 0.0
+    if i1 - i0 == 4:
+        c0 = C[i0]
+        c1 = C[i0 + 1]
+        c2 = C[i0 + 2]
+        c3 = C[i0 + 3]
+        for p in range(k):
+            a0 = A[p, i0]
+            a1 = A[p, i0 + 1]
+            a2 = A[p, i0 + 2]
+            a3 = A[p, i0 + 3]
+            bp = B[p]
+            for j in range(n):
+                b = bp[j]
+                c0[j] += a0 * b
+                c1[j] += a1 * b
+                c2[j] += a2 * b
+                c3[j] += a3 * b
+    else:
+        for i in range(i0, i1):
+            ci = C[i]
+            for p in range(k):
+                a = A[p, i]
+                bp = B[p]
+                for j in range(n):
+                    ci[j] += a * bp[j]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def gemm_tn(A, B, C):
+    """``C[m, n] = A[k, m].T @ B[k, n]``; C-contiguous, one float dtype."""
+    m = A.shape[1]
+    for i0 in range(0, m, 4):
+        _gemm_tn_block(A, B, C, i0, min(i0 + 4, m))
+
+
+# --------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def _activate_rows(Z, i0, i1, activation):
+    """Apply ``activation`` in place to rows ``i0:i1`` of ``Z``."""
+    n = Z.shape[1]
+    one = Z.dtype.type(1)
+    if activation == LOGISTIC:
+        for i in range(i0, i1):
+            zi = Z[i]
+            for j in range(n):
+                zi[j] = one / (one + np.exp(-zi[j]))
+    elif activation == TANH:
+        for i in range(i0, i1):
+            zi = Z[i]
+            for j in range(n):
+                zi[j] = np.tanh(zi[j])
+    elif activation == RELU:
+        for i in range(i0, i1):
+            zi = Z[i]
+            for j in range(n):
+                # 'z < 0' keeps NaN as NaN (a divergence must stay visible).
+                if zi[j] < 0.0:
+                    zi[j] = 0.0
+    elif activation == SOFTMAX:
+        for i in range(i0, i1):
+            zi = Z[i]
+            mx = zi[0]
+            for j in range(1, n):
+                if zi[j] > mx:
+                    mx = zi[j]
+            s = Z.dtype.type(0)
+            for j in range(n):
+                e = np.exp(zi[j] - mx)
+                zi[j] = e
+                s += e
+            inv = one / s
+            for j in range(n):
+                zi[j] *= inv
+    elif activation == EXP:
+        for i in range(i0, i1):
+            zi = Z[i]
+            for j in range(n):
+                zi[j] = np.exp(zi[j])
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def apply_activation(Z, activation):
+    """``Z[m, n] = f(Z)`` in place for an activation code (softmax by row)."""
+    _activate_rows(Z, 0, Z.shape[0], activation)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _derivative_rows(A, D, i0, i1, activation):
+    """``D[i] *= f'(.)`` written with the activation output ``A`` (rows i0:i1)."""
+    n = A.shape[1]
+    one = A.dtype.type(1)
+    if activation == LOGISTIC:
+        for i in range(i0, i1):
+            ai = A[i]
+            di = D[i]
+            for j in range(n):
+                di[j] *= ai[j] * (one - ai[j])
+    elif activation == TANH:
+        for i in range(i0, i1):
+            ai = A[i]
+            di = D[i]
+            for j in range(n):
+                di[j] *= one - ai[j] * ai[j]
+    elif activation == RELU:
+        for i in range(i0, i1):
+            ai = A[i]
+            di = D[i]
+            for j in range(n):
+                if ai[j] == 0.0:
+                    di[j] = 0.0
+
+
+# --------------------------------------------------------------------------
+# layers
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def dense_forward(A, W, b, activation, out):
+    """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``, bias and f fused per block."""
+    m = A.shape[0]
+    n = W.shape[1]
+    for i0 in range(0, m, 4):
+        i1 = min(i0 + 4, m)
+        for j0 in range(0, n, COL_BLOCK):
+            j1 = min(j0 + COL_BLOCK, n)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    out[i, j] = b[j]
+            _gemm_nn_block(A, W, out, i0, i1, j0, j1)
+        _activate_rows(out, i0, i1, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def hidden_delta(D_next, W, A, activation, out):
+    """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])``, fused by row."""
+    for i in range(D_next.shape[0]):
+        _gemm_nt_row(D_next, W, out, i)
+        _derivative_rows(A, out, i, i + 1, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def dense_grad(A, D, W, alpha, scale, gW, gb):
+    """``gW = (A[m, k].T @ D[m, n] + alpha W) * scale``; ``gb = scale * sum_m D``."""
+    k = A.shape[1]
+    n = D.shape[1]
+    a = W.dtype.type(alpha)
+    sc = W.dtype.type(scale)
+    for i0 in range(0, k, 4):
+        i1 = min(i0 + 4, k)
+        _gemm_tn_block(A, D, gW, i0, i1)
+        for i in range(i0, i1):
+            gi = gW[i]
+            wi = W[i]
+            for j in range(n):
+                gi[j] = (gi[j] + a * wi[j]) * sc
+    for j in range(n):
+        gb[j] = 0.0
+    for r in range(D.shape[0]):
+        dr = D[r]
+        for j in range(n):
+            gb[j] += dr[j]
+    for j in range(n):
+        gb[j] *= sc
+
+
+# --------------------------------------------------------------------------
+# loss
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def loss_output_delta(P, Y, sw, loss, delta):
+    """``delta = (P - Y) * sw``; returns ``sum_i sw_i * loss_i`` (see contract)."""
+    m = P.shape[0]
+    n = P.shape[1]
+    eps = np.finfo(P.dtype).eps
+    weighted = sw.shape[0] > 0
+    total = 0.0
+    for i in range(m):
+        w = 1.0
+        if weighted:
+            w = sw[i]
+        pi = P[i]
+        yi = Y[i]
+        di = delta[i]
+        row = 0.0
+        if loss == SQUARED:
+            for j in range(n):
+                r = pi[j] - yi[j]
+                row += r * r
+            row = 0.5 * row / n
+        elif loss == LOG:
+            for j in range(n):
+                if yi[j] != 0.0:
+                    p = min(max(pi[j], eps), 1.0 - eps)
+                    row -= yi[j] * np.log(p)
+        elif loss == BINARY_LOG:
+            for j in range(n):
+                p = min(max(pi[j], eps), 1.0 - eps)
+                if yi[j] != 0.0:
+                    row -= yi[j] * np.log(p)
+                if yi[j] != 1.0:
+                    row -= (1.0 - yi[j]) * np.log(1.0 - p)
+        elif loss == POISSON:
+            for j in range(n):
+                y = yi[j]
+                if y != 0.0:
+                    row += y * np.log(y / pi[j])
+                row += pi[j] - y
+        total += w * row
+        for j in range(n):
+            di[j] = (pi[j] - yi[j]) * w
+    return total
+
+
+# --------------------------------------------------------------------------
+# optimizers: one pass over the flat parameter vector
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
+    """``v = mu v - lr g``; ``p += v`` (or ``mu v - lr g`` with Nesterov).
+
+    Returns ``sum(params[:n_coef] ** 2)`` after the update.
+    """
+    lr = params.dtype.type(lr)
+    momentum = params.dtype.type(momentum)
+    sq = 0.0
+    for i in range(params.shape[0]):
+        v = momentum * velocity[i] - lr * grads[i]
+        velocity[i] = v
+        if nesterov:
+            v = momentum * v - lr * grads[i]
+        p = params[i] + v
+        params[i] = p
+        if i < n_coef:
+            sq += p * p
+    return sq
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
+    """Adam step number ``t``: moments, bias-corrected rate, update; one pass.
+
+    Returns ``sum(params[:n_coef] ** 2)`` after the update.
+    """
+    # The bias-corrected rate in float64 (as scikit-learn), the pass in dtype.
+    lr_t = params.dtype.type(lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t))
+    one = params.dtype.type(1)
+    b1 = params.dtype.type(beta1)
+    b2 = params.dtype.type(beta2)
+    eps = params.dtype.type(eps)
+    sq = 0.0
+    for i in range(params.shape[0]):
+        g = grads[i]
+        mi = b1 * m[i] + (one - b1) * g
+        vi = b2 * v[i] + (one - b2) * g * g
+        m[i] = mi
+        v[i] = vi
+        p = params[i] - lr_t * mi / (np.sqrt(vi) + eps)
+        params[i] = p
+        if i < n_coef:
+            sq += p * p
+    return sq
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _sum_squares(x, n):
+    s = 0.0
+    for i in range(n):
+        s += x[i] * x[i]
+    return s
+
+
+# --------------------------------------------------------------------------
+# whole network
+# --------------------------------------------------------------------------
+@njit(cache=True)
+def _layout(layer_sizes):
+    """Offsets of coefficients, intercepts and activation slots (per row)."""
+    n_layers = layer_sizes.shape[0] - 1
+    coef_off = np.empty(n_layers, dtype=np.int64)
+    icpt_off = np.empty(n_layers, dtype=np.int64)
+    slot_off = np.empty(n_layers + 1, dtype=np.int64)
+    pos = 0
+    for i in range(n_layers):
+        coef_off[i] = pos
+        pos += layer_sizes[i] * layer_sizes[i + 1]
+    for i in range(n_layers):
+        icpt_off[i] = pos
+        pos += layer_sizes[i + 1]
+    s = 0
+    for i in range(n_layers + 1):
+        slot_off[i] = s
+        s += layer_sizes[i]
+    return coef_off, icpt_off, slot_off
+
+
+@njit(cache=True)
+def _batch_loss_grad(
+    Xb,
+    Yb,
+    swb,
+    params,
+    layer_sizes,
+    coef_off,
+    icpt_off,
+    slot_off,
+    cap,
+    hidden_activation,
+    output_activation,
+    loss,
+    alpha,
+    sq_coef,
+    grads,
+    act_buf,
+    delta_buf,
+):
+    """Forward, loss and backward for one batch ``Xb`` (m rows); returns loss.
+
+    ``sq_coef`` is ``sum(W ** 2)`` over all coefficients (the L2 penalty),
+    passed in because the optimizer computed it in its own pass.
+    """
+    m = Xb.shape[0]
+    n_layers = layer_sizes.shape[0] - 1
+
+    # forward: layer l's output lives in slot l + 1 of act_buf
+    A = Xb
+    for l in range(n_layers):
+        fi = layer_sizes[l]
+        fo = layer_sizes[l + 1]
+        W = params[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
+        b = params[icpt_off[l] : icpt_off[l] + fo]
+        s = cap * slot_off[l + 1]
+        Z = act_buf[s : s + m * fo].reshape((m, fo))
+        act = hidden_activation
+        if l == n_layers - 1:
+            act = output_activation
+        dense_forward(A, W, b, act, Z)
+        A = Z
+
+    if swb.shape[0] > 0:
+        sw_sum = 0.0
+        for i in range(m):
+            sw_sum += swb[i]
+    else:
+        sw_sum = float(m)
+    scale = 1.0 / sw_sum
+
+    fo = layer_sizes[n_layers]
+    s = cap * slot_off[n_layers]
+    D = delta_buf[s : s + m * fo].reshape((m, fo))
+    total = loss_output_delta(A, Yb, swb, loss, D)
+    value = total * scale + 0.5 * alpha * sq_coef * scale
+
+    # backward: D holds d loss / d z of layer l's output
+    for l in range(n_layers - 1, -1, -1):
+        fi = layer_sizes[l]
+        fo = layer_sizes[l + 1]
+        W = params[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
+        gW = grads[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
+        gb = grads[icpt_off[l] : icpt_off[l] + fo]
+        if l == 0:
+            A_in = Xb
+        else:
+            s = cap * slot_off[l]
+            A_in = act_buf[s : s + m * fi].reshape((m, fi))
+        dense_grad(A_in, D, W, alpha, scale, gW, gb)
+        if l > 0:
+            s = cap * slot_off[l]
+            D_prev = delta_buf[s : s + m * fi].reshape((m, fi))
+            hidden_delta(D, W, A_in, hidden_activation, D_prev)
+            D = D_prev
+    return value
+
+
+@njit(cache=True)
+def loss_grad(
+    X,
+    Y,
+    sw,
+    params,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    loss,
+    alpha,
+    grads,
+    act_buf,
+    delta_buf,
+):
+    """Full-batch loss (with L2) and flat gradient of ``params``; see contract.
+
+    ``act_buf`` and ``delta_buf`` hold at least ``n * sum(layer_sizes)``
+    entries.
+    """
+    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    n_coef = icpt_off[0]
+    return _batch_loss_grad(
+        X,
+        Y,
+        sw,
+        params,
+        layer_sizes,
+        coef_off,
+        icpt_off,
+        slot_off,
+        X.shape[0],
+        hidden_activation,
+        output_activation,
+        loss,
+        alpha,
+        _sum_squares(params, n_coef),
+        grads,
+        act_buf,
+        delta_buf,
+    )
+
+
+@njit(cache=True)
+def train_epoch(
+    X,
+    Y,
+    sw,
+    sample_idx,
+    seed,
+    params,
+    grads,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    loss,
+    batch_size,
+    solver,
+    hyper,
+    opt_m,
+    opt_v,
+    step,
+    act_buf,
+    delta_buf,
+):
+    """One epoch of minibatch training in one call; returns the epoch loss.
+
+    ``X[n, n_0]``, ``Y[n, n_L]`` and ``sw`` (length n or 0) are the whole
+    training set; ``sample_idx`` (int64, length n) is the visiting order,
+    shuffled in place first when ``seed >= 0``. ``hyper = [lr, momentum,
+    nesterov, beta1, beta2, epsilon, alpha]``. ``act_buf``/``delta_buf`` hold
+    ``batch_size * sum(layer_sizes)`` entries each.
+    """
+    n = sample_idx.shape[0]
+    n_in = layer_sizes[0]
+    n_out = layer_sizes[layer_sizes.shape[0] - 1]
+    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    n_coef = icpt_off[0]
+    lr = hyper[0]
+    momentum = hyper[1]
+    nesterov = hyper[2] != 0.0
+    beta1 = hyper[3]
+    beta2 = hyper[4]
+    eps = hyper[5]
+    alpha = hyper[6]
+    weighted = sw.shape[0] > 0
+
+    if seed >= 0:
+        np.random.seed(seed)
+        np.random.shuffle(sample_idx)
+
+    # Gathered targets/weights of one batch: small, so made once per epoch.
+    ybuf = np.empty(batch_size * n_out, dtype=X.dtype)
+    swbuf = np.empty(batch_size if weighted else 0, dtype=X.dtype)
+
+    sq_coef = _sum_squares(params, n_coef)
+    accumulated = 0.0
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        Xb = act_buf[: m * n_in].reshape((m, n_in))
+        Yb = ybuf[: m * n_out].reshape((m, n_out))
+        swb = swbuf[: m if weighted else 0]
+        for r in range(m):
+            src = sample_idx[start + r]
+            xr = X[src]
+            xb = Xb[r]
+            for j in range(n_in):
+                xb[j] = xr[j]
+            yr = Y[src]
+            yb = Yb[r]
+            for j in range(n_out):
+                yb[j] = yr[j]
+            if weighted:
+                swb[r] = sw[src]
+        batch_loss = _batch_loss_grad(
+            Xb,
+            Yb,
+            swb,
+            params,
+            layer_sizes,
+            coef_off,
+            icpt_off,
+            slot_off,
+            batch_size,
+            hidden_activation,
+            output_activation,
+            loss,
+            alpha,
+            sq_coef,
+            grads,
+            act_buf,
+            delta_buf,
+        )
+        accumulated += batch_loss * m
+        if solver == ADAM:
+            step[0] += 1
+            sq_coef = adam_update(
+                params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
+            )
+        else:
+            sq_coef = sgd_update(params, grads, opt_m, lr, momentum, nesterov, n_coef)
+    return accumulated / n
+
+
+@njit(cache=True)
+def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
+    """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks."""
+    n = X.shape[0]
+    n_layers = layer_sizes.shape[0] - 1
+    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    chunk = min(PREDICT_CHUNK, max(n, 1))
+    widest = 1
+    for l in range(1, n_layers):
+        widest = max(widest, layer_sizes[l])
+    buf_a = np.empty(chunk * widest, dtype=X.dtype)
+    buf_b = np.empty(chunk * widest, dtype=X.dtype)
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        A = X[start : start + m]
+        for l in range(n_layers):
+            fi = layer_sizes[l]
+            fo = layer_sizes[l + 1]
+            W = params[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
+            b = params[icpt_off[l] : icpt_off[l] + fo]
+            if l == n_layers - 1:
+                dense_forward(A, W, b, output_activation, out[start : start + m])
+            else:
+                if l % 2 == 0:
+                    Z = buf_a[: m * fo].reshape((m, fo))
+                else:
+                    Z = buf_b[: m * fo].reshape((m, fo))
+                dense_forward(A, W, b, hidden_activation, Z)
+                A = Z
