@@ -46,20 +46,26 @@ PREDICT_CHUNK = 256
 # --------------------------------------------------------------------------
 @njit(cache=True, fastmath=FASTMATH)
 def _gemm_nn_block(A, B, C, i0, i1, j0, j1):
-    """``C[i0:i1, j0:j1] += A[i0:i1, :] @ B[:, j0:j1]`` (i1 - i0 <= 4)."""
+    """``C[i0:i1, j0:j1] += A[i0:i1, :] @ B[:, j0:j1]`` (i1 - i0 <= 4).
+
+    The inner loops run over sliced row views from index 0: a loop that
+    starts at a variable offset defeats LLVM's vectoriser (numba's negative
+    index wraparound cannot be ruled out).
+    """
     k = A.shape[1]
+    w = j1 - j0
     if i1 - i0 == 4:
-        c0 = C[i0]
-        c1 = C[i0 + 1]
-        c2 = C[i0 + 2]
-        c3 = C[i0 + 3]
+        c0 = C[i0, j0:j1]
+        c1 = C[i0 + 1, j0:j1]
+        c2 = C[i0 + 2, j0:j1]
+        c3 = C[i0 + 3, j0:j1]
         for p in range(k):
             a0 = A[i0, p]
             a1 = A[i0 + 1, p]
             a2 = A[i0 + 2, p]
             a3 = A[i0 + 3, p]
-            bp = B[p]
-            for j in range(j0, j1):
+            bp = B[p, j0:j1]
+            for j in range(w):
                 b = bp[j]
                 c0[j] += a0 * b
                 c1[j] += a1 * b
@@ -67,11 +73,11 @@ def _gemm_nn_block(A, B, C, i0, i1, j0, j1):
                 c3[j] += a3 * b
     else:
         for i in range(i0, i1):
-            ci = C[i]
+            ci = C[i, j0:j1]
             for p in range(k):
                 a = A[i, p]
-                bp = B[p]
-                for j in range(j0, j1):
+                bp = B[p, j0:j1]
+                for j in range(w):
                     ci[j] += a * bp[j]
 
 
@@ -359,6 +365,30 @@ def loss_output_delta(P, Y, sw, loss, delta):
 # optimizers: one pass over the flat parameter vector
 # --------------------------------------------------------------------------
 @njit(cache=True, fastmath=FASTMATH)
+def _sgd_range(params, grads, velocity, lr, momentum, nesterov, lo, hi):
+    """SGD on ``params[lo:hi]``; returns the sum of squares of the new values."""
+    p = params[lo:hi]
+    g = grads[lo:hi]
+    vel = velocity[lo:hi]
+    sq = 0.0
+    if nesterov:
+        for i in range(hi - lo):
+            v = momentum * vel[i] - lr * g[i]
+            vel[i] = v
+            x = p[i] + (momentum * v - lr * g[i])
+            p[i] = x
+            sq += x * x
+    else:
+        for i in range(hi - lo):
+            v = momentum * vel[i] - lr * g[i]
+            vel[i] = v
+            x = p[i] + v
+            p[i] = x
+            sq += x * x
+    return sq
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     """``v = mu v - lr g``; ``p += v`` (or ``mu v - lr g`` with Nesterov).
 
@@ -366,16 +396,29 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     """
     lr = params.dtype.type(lr)
     momentum = params.dtype.type(momentum)
-    sq = 0.0
-    for i in range(params.shape[0]):
-        v = momentum * velocity[i] - lr * grads[i]
-        velocity[i] = v
-        if nesterov:
-            v = momentum * v - lr * grads[i]
-        p = params[i] + v
-        params[i] = p
-        if i < n_coef:
-            sq += p * p
+    sq = _sgd_range(params, grads, velocity, lr, momentum, nesterov, 0, n_coef)
+    _sgd_range(params, grads, velocity, lr, momentum, nesterov, n_coef, params.shape[0])
+    return sq
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _adam_range(params, grads, m, v, lr_t, b1, b2, eps, lo, hi):
+    """Adam on ``params[lo:hi]``; returns the sum of squares of the new values."""
+    one = params.dtype.type(1)
+    p = params[lo:hi]
+    g = grads[lo:hi]
+    mm = m[lo:hi]
+    vv = v[lo:hi]
+    sq = params.dtype.type(0)
+    for i in range(hi - lo):
+        gi = g[i]
+        mi = b1 * mm[i] + (one - b1) * gi
+        vi = b2 * vv[i] + (one - b2) * gi * gi
+        mm[i] = mi
+        vv[i] = vi
+        x = p[i] - lr_t * mi / (np.sqrt(vi) + eps)
+        p[i] = x
+        sq += x * x
     return sq
 
 
@@ -386,23 +429,14 @@ def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     Returns ``sum(params[:n_coef] ** 2)`` after the update.
     """
     # The bias-corrected rate in float64 (as scikit-learn), the pass in dtype.
-    lr_t = params.dtype.type(lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t))
-    one = params.dtype.type(1)
-    b1 = params.dtype.type(beta1)
-    b2 = params.dtype.type(beta2)
-    eps = params.dtype.type(eps)
-    sq = 0.0
-    for i in range(params.shape[0]):
-        g = grads[i]
-        mi = b1 * m[i] + (one - b1) * g
-        vi = b2 * v[i] + (one - b2) * g * g
-        m[i] = mi
-        v[i] = vi
-        p = params[i] - lr_t * mi / (np.sqrt(vi) + eps)
-        params[i] = p
-        if i < n_coef:
-            sq += p * p
-    return sq
+    dt = params.dtype.type
+    lr_t = dt(lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t))
+    b1 = dt(beta1)
+    b2 = dt(beta2)
+    e = dt(eps)
+    sq = _adam_range(params, grads, m, v, lr_t, b1, b2, e, 0, n_coef)
+    _adam_range(params, grads, m, v, lr_t, b1, b2, e, n_coef, params.shape[0])
+    return float(sq)
 
 
 @njit(cache=True, fastmath=FASTMATH)

@@ -46,10 +46,9 @@ oracle against scikit-learn itself.
 """
 
 import numpy as np
+from fastmlp.kernels import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, param_layout
 from scipy.special import expit, xlogy
 from sklearn.utils import gen_batches
-
-from fastmlp.kernels import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, param_layout
 
 IDENTITY = ACTIVATION_CODES["identity"]
 LOGISTIC = ACTIVATION_CODES["logistic"]
@@ -248,8 +247,10 @@ def ref_adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
 # --------------------------------------------------------------------------
 # Whole network
 # --------------------------------------------------------------------------
-def ref_forward_activations(X, params, layer_sizes, hidden_activation, output_activation):
-    """Every layer's output ``[X, A_1, ..., A_L]`` (scikit-learn's ``_forward_pass``)."""
+def ref_forward_activations(
+    X, params, layer_sizes, hidden_activation, output_activation
+):
+    """All layer outputs ``[X, A_1, ..., A_L]`` (scikit-learn's ``_forward_pass``)."""
     coefs, intercepts = unpack_params(params, layer_sizes)
     activations = [X]
     n_layers = len(coefs)
@@ -332,9 +333,7 @@ def ref_train_epoch(
     Returns ``(epoch_loss, params, opt_m, opt_v, step)`` where
     ``epoch_loss = sum_b batch_loss_b * len_b / n``.
     """
-    lr, momentum, nesterov, beta1, beta2, epsilon, alpha = (
-        hyper[i] for i in range(7)
-    )
+    lr, momentum, nesterov, beta1, beta2, epsilon, alpha = (hyper[i] for i in range(7))
     params = params.copy()
     opt_m = opt_m.copy()
     opt_v = opt_v.copy()

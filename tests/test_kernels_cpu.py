@@ -8,8 +8,16 @@ outputs compared to the oracle. Output arrays are preallocated with
 writing it, or leaves part of it unwritten, fails.
 """
 
+import fastmlp.kernels
 import numpy as np
 import pytest
+from fastmlp.kernels import (
+    ACTIVATION_CODES,
+    KERNEL_NAMES,
+    cpu,
+    param_layout,
+    workspace_size,
+)
 from reference import (
     ADAM,
     BINARY_LOG_LOSS,
@@ -36,15 +44,6 @@ from reference import (
     ref_loss_output_delta,
     ref_sgd_update,
     ref_train_epoch,
-)
-
-import fastmlp.kernels
-from fastmlp.kernels import (
-    ACTIVATION_CODES,
-    KERNEL_NAMES,
-    cpu,
-    param_layout,
-    workspace_size,
 )
 
 DTYPES = [np.float32, np.float64]
@@ -99,7 +98,9 @@ def assert_close(got, expected, dtype, magnitude=None):
     if magnitude is None:
         magnitude = float(np.max(np.abs(expected), initial=0.0))
     atol = rtol * max(magnitude, np.finfo(dtype).tiny)
-    np.testing.assert_allclose(np.asarray(got, np.float64), expected, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        np.asarray(got, np.float64), expected, rtol=rtol, atol=atol
+    )
 
 
 def assert_dtype_kept(*arrays, dtype):
@@ -160,9 +161,10 @@ def test_cpu_backend_defines_every_contract_kernel_with_a_docstring():
 # --------------------------------------------------------------------------
 # matrix products
 # --------------------------------------------------------------------------
-GEMM_SHAPES = [(m, k, n) for m in ROWS for k in WIDTHS for n in WIDTHS] + [
-    (300, 129, 70)
-]
+# Beyond the awkward grid: a larger product, and outputs wider than one column
+# block of the CPU kernels (256), so the block edges are exercised.
+LARGE_SHAPES = [(300, 129, 70), (7, 5, 300), (5, 300, 513)]
+GEMM_SHAPES = [(m, k, n) for m in ROWS for k in WIDTHS for n in WIDTHS] + LARGE_SHAPES
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
@@ -236,6 +238,14 @@ def test_dense_forward_matches_reference(dtype, activation, m, k, n):
     expected = ref_dense_forward(A, W, b, activation)
     # Pre-activations are O(1), so f(z) is judged at O(1) scale too.
     assert_close(out, expected, dtype, max(1.0, float(np.abs(expected).max())))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("activation", ALL_ACTIVATION_CODES, ids=code_id)
+@pytest.mark.parametrize("m, k, n", LARGE_SHAPES)
+def test_dense_forward_matches_reference_on_wide_layers(dtype, activation, m, k, n):
+    """Softmax normalises over every column block of the output row."""
+    test_dense_forward_matches_reference(dtype, activation, m, k, n)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
@@ -372,9 +382,7 @@ def test_adam_update_matches_reference(dtype, t, size):
     else:
         m = (0.1 * rng.normal(size=size)).astype(dtype)
         v = rng.uniform(0.0, 0.2, size).astype(dtype)
-    expected = ref_adam_update(
-        params, grads, m, v, t, 0.01, 0.9, 0.999, 1e-8, n_coef
-    )
+    expected = ref_adam_update(params, grads, m, v, t, 0.01, 0.9, 0.999, 1e-8, n_coef)
     sq = cpu.adam_update(params, grads, m, v, t, 0.01, 0.9, 0.999, 1e-8, n_coef)
     expected_params, expected_m, expected_v, expected_sq = expected
     assert_close(params, expected_params, dtype)
@@ -484,8 +492,22 @@ def hyper_vector(dtype, solver, alpha=0.1):
     return np.array([lr, 0.9, 1.0, 0.9, 0.999, 1e-8, alpha], dtype=dtype)
 
 
-def run_cpu_epoch(X, Y, sw, sample_idx, seed, params, layer_sizes, codes, batch_size,
-                  solver, hyper, opt_m, opt_v, step):
+def run_cpu_epoch(
+    X,
+    Y,
+    sw,
+    sample_idx,
+    seed,
+    params,
+    layer_sizes,
+    codes,
+    batch_size,
+    solver,
+    hyper,
+    opt_m,
+    opt_v,
+    step,
+):
     hidden, output, loss = codes
     grads = poisoned(params.shape, params.dtype)
     size = workspace_size(layer_sizes, batch_size)
@@ -524,15 +546,18 @@ EPOCH_CASES = {
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("solver", [SGD, ADAM], ids=["sgd", "adam"])
-@pytest.mark.parametrize("batch_size", [1, 5, 7, 35], ids=lambda b: f"batch{b}")
+@pytest.mark.parametrize("batch_size", [1, 7, 8, 35], ids=lambda b: f"batch{b}")
 @pytest.mark.parametrize("case", sorted(EPOCH_CASES))
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_train_epoch_without_shuffle_matches_reference_epoch(
     dtype, solver, batch_size, case, weighted
 ):
-    """seed=-1: the epoch visits ``sample_idx`` as given (35 rows: batches of 5
-    and 35 divide n, batches of 7 too, batches of 1 are pure SGD) and equals
-    the oracle's epoch: loss, params, optimizer state and Adam's step."""
+    """seed=-1: the epoch visits ``sample_idx`` as given and equals the
+    oracle's epoch: loss, params, optimizer state and Adam's step.
+
+    35 rows: batches of 8 leave a short last batch of 3 (whose loss weighs 3/35
+    in the epoch loss), batches of 7 and 35 divide n, batches of 1 are pure SGD.
+    """
     hidden, output, loss, n_out = EPOCH_CASES[case]
     n_rows = 35
     rng = rng_for(batch_size, solver, n_out, hidden, int(weighted))
@@ -550,13 +575,38 @@ def test_train_epoch_without_shuffle_matches_reference_epoch(
     step = np.array([3 if solver == ADAM else 0], dtype=np.int64)
 
     expected = ref_train_epoch(
-        X, Y, sw, order, params, layer_sizes, hidden, output, loss, batch_size,
-        solver, hyper, opt_m, opt_v, step,
+        X,
+        Y,
+        sw,
+        order,
+        params,
+        layer_sizes,
+        hidden,
+        output,
+        loss,
+        batch_size,
+        solver,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
     )
     sample_idx = order.copy()
     got = run_cpu_epoch(
-        X, Y, sw, sample_idx, -1, params, layer_sizes, (hidden, output, loss),
-        batch_size, solver, hyper, opt_m, opt_v, step,
+        X,
+        Y,
+        sw,
+        sample_idx,
+        -1,
+        params,
+        layer_sizes,
+        (hidden, output, loss),
+        batch_size,
+        solver,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
     )
     expected_loss, expected_params, expected_m, expected_v, expected_step = expected
     np.testing.assert_array_equal(sample_idx, order)  # no shuffle with seed=-1
@@ -588,8 +638,20 @@ def test_train_epoch_with_seed_shuffles_sample_idx_reproducibly(solver):
         opt_m, opt_v = np.zeros_like(params), np.zeros_like(params)
         step = np.zeros(1, dtype=np.int64)
         value = run_cpu_epoch(
-            X, Y, sw, sample_idx, seed, params, layer_sizes, (hidden, output, loss),
-            batch_size, solver, hyper, opt_m, opt_v, step,
+            X,
+            Y,
+            sw,
+            sample_idx,
+            seed,
+            params,
+            layer_sizes,
+            (hidden, output, loss),
+            batch_size,
+            solver,
+            hyper,
+            opt_m,
+            opt_v,
+            step,
         )
         return sample_idx, value, params
 
@@ -609,8 +671,21 @@ def test_train_epoch_with_seed_shuffles_sample_idx_reproducibly(solver):
     # The epoch visited the rows in the shuffled order it left in sample_idx.
     zeros = np.zeros_like(params0)
     expected_loss, expected_params, *_ = ref_train_epoch(
-        X, Y, sw, idx_a, params0, layer_sizes, hidden, output, loss, batch_size,
-        solver, hyper, zeros, zeros, 0,
+        X,
+        Y,
+        sw,
+        idx_a,
+        params0,
+        layer_sizes,
+        hidden,
+        output,
+        loss,
+        batch_size,
+        solver,
+        hyper,
+        zeros,
+        zeros,
+        0,
     )
     assert loss_a == pytest.approx(expected_loss, rel=1e-10)
     assert_close(params_a, expected_params, dtype)

@@ -7,9 +7,11 @@ transitivity, a test against scikit-learn.
 """
 
 import warnings
+from itertools import pairwise
 
 import numpy as np
 import pytest
+from fastmlp.kernels import param_layout
 from reference import (
     ACTIVATION_CODES,
     ADAM,
@@ -31,8 +33,6 @@ from reference import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
-
-from fastmlp.kernels import param_layout
 
 HIDDEN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 
@@ -102,7 +102,10 @@ def sklearn_with_params(case, activation, alpha, layer_sizes, params):
     estimator_cls, out_activation, loss, _, _ = OUTPUT_CASES[case]
     kwargs = {"loss": loss} if estimator_cls is MLPRegressor else {}
     est = estimator_cls(
-        hidden_layer_sizes=layer_sizes[1:-1], activation=activation, alpha=alpha, **kwargs
+        hidden_layer_sizes=layer_sizes[1:-1],
+        activation=activation,
+        alpha=alpha,
+        **kwargs,
     )
     est.n_layers_ = len(layer_sizes)
     est.n_outputs_ = layer_sizes[-1]
@@ -117,7 +120,7 @@ def sklearn_loss_grad(est, X, Y, sample_weight, layer_sizes):
     n_layers = len(layer_sizes)
     activations = [X] + [None] * (n_layers - 1)
     deltas = [None] * (n_layers - 1)
-    coef_grads = [np.empty((a, b)) for a, b in zip(layer_sizes, layer_sizes[1:])]
+    coef_grads = [np.empty((a, b)) for a, b in pairwise(layer_sizes)]
     intercept_grads = [np.empty(b) for b in layer_sizes[1:]]
     loss, coef_grads, intercept_grads = est._backprop(
         X, Y, sample_weight, activations, deltas, coef_grads, intercept_grads
@@ -373,5 +376,7 @@ def test_ref_train_epoch_follows_sample_idx_order():
     )
     assert a[0] == pytest.approx(b[0], rel=1e-14)
     np.testing.assert_allclose(a[1], b[1], rtol=1e-14)
-    c = ref_train_epoch(X, Y, sw, np.arange(n_samples), params, layer_sizes, *common, *zeros)
+    c = ref_train_epoch(
+        X, Y, sw, np.arange(n_samples), params, layer_sizes, *common, *zeros
+    )
     assert not np.allclose(a[1], c[1])
