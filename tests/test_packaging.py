@@ -1,0 +1,109 @@
+"""The package installs as ``fastmlp`` + ``fastmlp.kernels``; never a top-level ``kernels``."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import fastmlp
+from fastmlp import kernels
+
+REPO = Path(__file__).resolve().parents[1]
+
+SMOKE = """
+import sys, warnings
+import numpy as np
+import fastmlp
+assert "numba.cuda" not in sys.modules, "import fastmlp imported numba.cuda"
+X = np.random.RandomState(0).rand(20, 3)
+y = np.arange(20) % 2
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    fastmlp.FastMLPClassifier((4,), max_iter=2, random_state=0).fit(X, y).predict(X)
+assert "kernels" not in sys.modules, "a top-level 'kernels' module was imported"
+assert "numba.cuda" not in sys.modules, "the CPU path imported numba.cuda"
+print(fastmlp.__file__)
+print(sys.modules["fastmlp.kernels.cpu"].__name__)
+"""
+
+
+def test_kernels_is_a_subpackage_of_fastmlp():
+    assert kernels.__name__ == "fastmlp.kernels"
+    assert importlib.util.find_spec("kernels") is None
+
+
+def test_import_and_fit_never_import_a_top_level_kernels(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", SMOKE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.splitlines()[-1] == "fastmlp.kernels.cpu"
+
+
+def test_import_fastmlp_compiles_nothing(tmp_path):
+    code = (
+        "import fastmlp, fastmlp.kernels.cpu as c\n"
+        "print(sum(len(f.signatures) for f in vars(c).values() "
+        "if hasattr(f, 'signatures')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "0"
+
+
+@pytest.mark.slow
+def test_built_wheel_ships_kernels_inside_fastmlp(tmp_path):
+    wheel_dir = tmp_path / "wheel"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(REPO),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheel_dir),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = wheel_dir.glob("fastmlp-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "fastmlp/kernels/__init__.py" in names
+    assert "fastmlp/kernels/cpu.py" in names
+    assert not [n for n in names if n.startswith("kernels/")]
+
+    # The unpacked wheel works on its own, ahead of the editable install.
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    env = dict(os.environ, PYTHONPATH=str(site))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-c", SMOKE],
+        cwd=run_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.splitlines()[0].startswith(str(site))
+
+
+def test_version_is_exposed():
+    assert fastmlp.__version__.count(".") == 2
