@@ -283,7 +283,7 @@ def _fastmlp_factory():
     return functools.partial(cls, device="cpu")
 
 
-def get_impl(name, fastmlp_stand_in=False):
+def get_impl(name, fastmlp_stand_in=False, torch_threads=2):
     """The :class:`Impl` called ``name`` (one of :data:`IMPL_NAMES`).
 
     Parameters
@@ -292,6 +292,8 @@ def get_impl(name, fastmlp_stand_in=False):
     fastmlp_stand_in : bool, default=False
         Build scikit-learn's ``MLPClassifier`` in the ``fastmlp`` slot: tests
         the harness before fastmlp's estimators exist.
+    torch_threads : int, default=2
+        ``torch.set_num_threads`` of the torch baseline.
 
     Raises
     ------
@@ -321,8 +323,9 @@ def get_impl(name, fastmlp_stand_in=False):
             raise ImportError("torch is not installed")
         return Impl(
             "torch",
-            TorchMLPClassifier,
-            "PyTorch CPU: nn.Sequential + Adam + minibatch loop, 2 threads",
+            functools.partial(TorchMLPClassifier, n_threads=torch_threads),
+            f"PyTorch CPU: nn.Sequential + Adam + minibatch loop, "
+            f"{torch_threads} threads",
         )
     if name == "gemm":
         return Impl(

@@ -71,10 +71,14 @@ def _jit_section(doc):
         lines.append(f"- `import fastmlp`: {jit['import_s']:.3f} s")
     if jit.get("cache_index_files_before") is not None:
         lines.append(
-            f"- numba cache before the run: {jit.get('cache_state_before')} "
-            f"({jit['cache_index_files_before']} index files"
-            + (", --cold-cache" if doc["config"]["cold_cache"] else "")
-            + ")"
+            f"- first fit of the run: {jit.get('cache_state_before')}; "
+            f"{jit['cache_index_files_before']} numba cache index files of "
+            "fastmlp existed before it"
+            + (
+                " (--cold-cache: empty NUMBA_CACHE_DIR)"
+                if doc["config"]["cold_cache"]
+                else ""
+            )
         )
     if jit.get("warmup_in_process_s") is not None:
         lines.append(
@@ -151,7 +155,18 @@ def _machine_lines(doc):
         f"{b.get('internal_api')} {b.get('version')} ({b.get('num_threads')} threads)"
         for b in blas
     )
-    return [
+    lines = []
+    if load and m.get("cpus_usable") and load[0] > 0.5 * m["cpus_usable"]:
+        lines.append(
+            f"- **The machine was busy before the run (1-min load {load[0]:.2f} on "
+            f"{m['cpus_usable']} CPUs): absolute numbers are low and multi-threaded "
+            "BLAS suffers most; compare only ratios within this run, or use "
+            "`--threads 1`.**"
+        )
+    threads = doc["config"].get("threads")
+    if threads:
+        lines.append(f"- threads capped at {threads} (`--threads`)")
+    return lines + [
         f"- CPU: {m['cpu_model']}, {m['cpus_usable']} usable of {m['cpu_count']} "
         f"logical CPUs; 1-min load average {load_text}",
         f"- {versions}",
@@ -181,8 +196,8 @@ def render_markdown(doc):
         "",
         "samples/s = n_train x epochs / fit s; vs sklearn = median over repeats "
         "of sklearn's fit s / this fit s in the same repeat; accuracy on the "
-        "held-out 20%; first fit = the untimed-in-median first fit in this "
-        f"process; predict = predict_proba on {cfg['predict']['n_rows']:,} rows "
+        "held-out 20%; first fit = the first fit in this process, left out of "
+        f"the median; predict = predict_proba on {cfg['predict']['n_rows']:,} rows "
         "(best of "
         f"{cfg['predict']['n_calls']}) and on 1 row (median of "
         f"{cfg['predict']['n_single']}).",
@@ -230,9 +245,14 @@ def render_markdown(doc):
     return "\n".join(lines) + "\n"
 
 
-def _grouped_bars(ax, workloads, impls, value, label_fmt):
-    """Bars of ``value(workload, impl)`` grouped by workload; None is skipped."""
+def _grouped_bars(ax, workloads, impls, value, label_fmt, floor=None):
+    """Bars of ``value(workload, impl)`` grouped by workload; None is skipped.
+
+    Log scale, with room above the tallest bar for its label; ``floor`` is a
+    value kept in view (1 for speed-ups).
+    """
     width = 0.8 / max(len(impls), 1)
+    all_values = []
     for j, impl in enumerate(impls):
         xs, ys = [], []
         for i, w in enumerate(workloads):
@@ -241,10 +261,16 @@ def _grouped_bars(ax, workloads, impls, value, label_fmt):
                 xs.append(i + (j - (len(impls) - 1) / 2) * width)
                 ys.append(v)
         bars = ax.bar(xs, ys, width, label=impl)
-        ax.bar_label(bars, labels=[label_fmt(y) for y in ys], fontsize=7, rotation=90)
+        ax.bar_label(
+            bars, labels=[label_fmt(y) for y in ys], fontsize=7, rotation=90, padding=2
+        )
+        all_values += ys
     ax.set_xticks(range(len(workloads)), workloads)
     ax.set_yscale("log")
-    ax.legend(fontsize=8)
+    if all_values:
+        low = min(all_values) if floor is None else min(min(all_values), floor)
+        ax.set_ylim(low / 2, max(all_values) * 8)
+    ax.legend(fontsize=8, loc="upper right")
 
 
 def write_plots(doc, out_dir):
@@ -290,6 +316,7 @@ def write_plots(doc, out_dir):
                 by_key[(w, i)]["speedup_vs_sklearn"] if (w, i) in by_key else None
             ),
             lambda y: f"{y:.2f}x",
+            floor=1.0,
         )
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_ylabel("speed-up vs scikit-learn (log)")

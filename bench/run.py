@@ -1,7 +1,7 @@
 """Benchmark harness: ``python -m bench.run`` from the repository root.
 
 For each workload (:mod:`bench.workloads`) every implementation
-(:mod:`bench.impls`) fits once untimed-in-the-median (its *first fit*, which
+(:mod:`bench.impls`) fits once outside the median (its *first fit*, which
 for fastmlp includes JIT compilation), then ``--repeats`` times with the
 implementations interleaved in a rotating order, so that a noisy neighbour
 slows all of them alike. Reported per implementation and workload: the median
@@ -32,6 +32,18 @@ from pathlib import Path
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 DEFAULT_IMPLS = "fastmlp,sklearn,torch"
+
+#: A first fit this much slower than the median compiled its kernels; loading
+#: them from numba's cache costs well under a second, compiling them seconds.
+COMPILE_THRESHOLD_S = 2.0
+
+#: Environment variables that ``--threads`` sets.
+THREAD_ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 
 
 def log(message):
@@ -109,6 +121,14 @@ def build_parser():
         action="store_true",
         help="put scikit-learn's MLPClassifier in the fastmlp slot (harness "
         "testing before fastmlp's estimators exist)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="cap BLAS, OpenMP, numba and torch threads (e.g. 1 on a machine "
+        "shared with other jobs, where spinning BLAS threads collapse); "
+        "default: libraries' own settings, torch 2",
     )
     parser.add_argument(
         "--no-plots", action="store_true", help="do not write PNG plots"
@@ -194,20 +214,20 @@ def count_numba_cache_files():
     """Numba cache index files (``*.nbi``) of fastmlp's code.
 
     Looks in the ``__pycache__`` folders beside fastmlp's sources (numba's
-    default) and, when ``NUMBA_CACHE_DIR`` is set, in the part of it that
-    mirrors those sources.
+    default) or, when ``NUMBA_CACHE_DIR`` is set, in the part of that folder
+    that mirrors those sources.
     """
-    count = 0
-    for d in _package_dirs():
-        count += sum(1 for _ in d.glob("**/__pycache__/*.nbi"))
     cache_dir = os.environ.get("NUMBA_CACHE_DIR")
-    if cache_dir and Path(cache_dir).is_dir():
-        count += sum(
+    if cache_dir:
+        # numba then uses this folder only, never the in-tree __pycache__.
+        if not Path(cache_dir).is_dir():
+            return 0
+        return sum(
             1
             for p in Path(cache_dir).rglob("*.nbi")
             if "fastmlp" in str(p) or "kernels" in str(p)
         )
-    return count
+    return sum(sum(1 for _ in d.glob("**/__pycache__/*.nbi")) for d in _package_dirs())
 
 
 # --------------------------------------------------------------------------
@@ -344,8 +364,10 @@ mode, params, stand_in = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1
 if mode == "warmup":
     if hasattr(fastmlp, "warmup"):
         t1 = time.perf_counter()
-        fastmlp.warmup()
+        per_dtype = fastmlp.warmup()
         out["warmup_s"] = time.perf_counter() - t1
+        if isinstance(per_dtype, dict):
+            out["warmup_per_dtype_s"] = per_dtype
 else:
     import numpy as np
     from fastmlp.playground import make_spiral
@@ -373,7 +395,9 @@ def fresh_process_probe(params, stand_in):
     in-process timings and the whole-process wall seconds.
     """
     out = {}
-    for mode in ("warmup", "first_fit"):
+    # The stand-in has no warmup of its own; fastmlp's would measure fastmlp.
+    modes = ("first_fit",) if stand_in else ("warmup", "first_fit")
+    for mode in modes:
         argv = [
             sys.executable,
             "-c",
@@ -402,11 +426,26 @@ def run(args):
     repeats = 1 if quick else args.repeats
     if repeats < 1:
         raise SystemExit("--repeats must be >= 1")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise SystemExit("--threads must be >= 1")
+        # Before numpy, numba or torch load (children inherit it too).
+        for var in THREAD_ENV_VARS:
+            os.environ[var] = str(args.threads)
     cold_dir = None
     if args.cold_cache:
         # Must precede the first numba import (fastmlp imports it).
         cold_dir = tempfile.mkdtemp(prefix="fastmlp-bench-numba-")
         os.environ["NUMBA_CACHE_DIR"] = cold_dir
+
+    # Timed first, before this harness imports scikit-learn or numba, so it is
+    # the whole cost of `import fastmlp` in a new process.
+    start = time.perf_counter()
+    try:
+        import fastmlp  # noqa: F401
+    except ImportError:
+        pass  # reported when the fastmlp implementation is built
+    import_s = time.perf_counter() - start
 
     from sklearn.exceptions import ConvergenceWarning
 
@@ -420,18 +459,21 @@ def run(args):
 
     jit = {"cache_index_files_before": None}
     if "fastmlp" in impl_names and not args.fastmlp_stand_in:
+        jit["import_s"] = import_s
+        # After the import: it compiles nothing, and finding the kernels'
+        # folder imports fastmlp anyway.
         jit["cache_index_files_before"] = count_numba_cache_files()
-        start = time.perf_counter()
-        try:
-            import fastmlp  # noqa: F401 - timed: may compile or load kernels
-        except ImportError as exc:
-            raise SystemExit(f"cannot import fastmlp: {exc}") from exc
-        jit["import_s"] = time.perf_counter() - start
 
     impls = []
     for name in impl_names:
         try:
-            impls.append(get_impl(name, fastmlp_stand_in=args.fastmlp_stand_in))
+            impls.append(
+                get_impl(
+                    name,
+                    fastmlp_stand_in=args.fastmlp_stand_in,
+                    torch_threads=args.threads or 2,
+                )
+            )
         except ImportError as exc:
             if name == "torch":
                 if args.impls != DEFAULT_IMPLS:
@@ -450,8 +492,10 @@ def run(args):
 
         if hasattr(fastmlp, "warmup"):
             start = time.perf_counter()
-            fastmlp.warmup()
+            per_dtype = fastmlp.warmup()
             jit["warmup_in_process_s"] = time.perf_counter() - start
+            if isinstance(per_dtype, dict):
+                jit["warmup_per_dtype_s"] = per_dtype
             log(f"fastmlp.warmup(): {jit['warmup_in_process_s']:.3f} s")
         else:
             log("fastmlp.warmup() does not exist; --warmup ignored")
@@ -499,8 +543,13 @@ def run(args):
             if r["impl"] == "fastmlp"
         }
         if jit["cache_index_files_before"] is not None:
+            # Index files can be stale (the source changed since), so the
+            # first fit's overhead is the verdict; the count is a hint.
+            first_overhead = next(iter(jit["first_fit_overhead_s"].values()))
             jit["cache_state_before"] = (
-                "warm" if jit["cache_index_files_before"] > 0 else "cold"
+                "compiled (cache cold or stale)"
+                if first_overhead > COMPILE_THRESHOLD_S
+                else "loaded from cache"
             )
         if not args.no_fresh_process:
             params = load_workload("playground", quick=quick).estimator_params()
@@ -530,6 +579,7 @@ def run(args):
             "predict": predict_cfg,
             "cold_cache": bool(args.cold_cache),
             "fastmlp_stand_in": bool(args.fastmlp_stand_in),
+            "threads": args.threads,
         },
         "machine": machine,
         "workloads": workloads_info,

@@ -3,12 +3,14 @@
 import warnings
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -16,7 +18,7 @@ from . import _engine
 from ._backend import get_backend, resolve_device
 from ._params import MLP_CONSTRAINTS, Options, validate_params
 from .exceptions import ConvergenceWarning
-from .kernels import ACTIVATION_CODES, LOSS_CODES
+from .kernels import ACTIVATION_CODES, LOSS_CODES, workspace_size
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -129,11 +131,6 @@ class BaseFastMLP(BaseEstimator):
         sizes = list(sizes)
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        if self.solver == "lbfgs":
-            raise NotImplementedError(
-                "solver='lbfgs' is not implemented in this version of fastmlp; "
-                "use solver='adam' or solver='sgd'."
-            )
         return [int(s) for s in sizes]
 
     def _loss_code(self):
@@ -201,7 +198,10 @@ class BaseFastMLP(BaseEstimator):
 
         self.device_ = device
         backend = get_backend(device)
-        self._fit_stochastic(backend, X, y, sample_weight, layer_units, incremental)
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(backend, X, y, sample_weight, layer_units, incremental)
+        else:
+            self._fit_lbfgs(X, y, sample_weight, layer_units)
 
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             raise ValueError(
@@ -226,16 +226,82 @@ class BaseFastMLP(BaseEstimator):
         params = _engine.glorot_init(layer_units, self.activation, self._random_state, dtype)
         self._set_params_vector(params)
         self._best_params = params.copy()
-        self.loss_curve_ = []
-        self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.best_loss_ = np.inf
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    def _fit_lbfgs(self, X, y, sample_weight, layer_units):
+        """Full-batch L-BFGS-B (scipy) on the flat vector, as scikit-learn.
+
+        Each evaluation of loss and gradient is one compiled ``loss_grad``
+        call over all of X, in X's dtype; buffers are allocated once here.
+        """
+        params = self._params_vector()
+        if params is not self._packed:
+            self._set_params_vector(params)
+        dtype = params.dtype
+        backend = get_backend("cpu")
+        X = np.ascontiguousarray(X)
+        Y = np.ascontiguousarray(y, dtype=dtype)
+        sw = (
+            np.empty(0, dtype=dtype)
+            if sample_weight is None
+            else np.ascontiguousarray(sample_weight, dtype=dtype)
+        )
+        sizes = np.asarray(layer_units, dtype=np.int64)
+        size = workspace_size(layer_units, X.shape[0])
+        act_buf = np.empty(size, dtype=dtype)
+        delta_buf = np.empty(size, dtype=dtype)
+        grads = np.empty_like(params)
+        work = np.empty_like(params)
+        hidden = ACTIVATION_CODES[self.activation]
+        output = ACTIVATION_CODES[self.out_activation_]
+        loss_code = self._loss_code()
+        alpha = float(self.alpha)
+
+        def loss_and_grad(x):
+            work[:] = x
+            value = backend.loss_grad(
+                X, Y, sw, work, sizes, hidden, output, loss_code, alpha, grads,
+                act_buf, delta_buf,
+            )
+            return float(value), grads.astype(np.float64)
+
+        result = scipy.optimize.minimize(
+            loss_and_grad,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+        )
+        n_iter = min(result.nit, self.max_iter)
+        if result.status != 0:
+            msg = (
+                f"lbfgs failed to converge after {n_iter} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n"
+            )
+            if n_iter == self.max_iter:
+                msg += (
+                    "\nIncrease the number of iterations to improve the "
+                    f"convergence (max_iter={self.max_iter})."
+                )
+            msg += (
+                "\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html"
+            )
+            warnings.warn(msg, ConvergenceWarning, stacklevel=4)
+        self.n_iter_ = n_iter
+        self.loss_ = float(result.fun)
+        params[:] = result.x
+        self.device_ = "cpu"
 
     def _fit_stochastic(self, backend, X, y, sample_weight, layer_units, incremental):
         params = self._params_vector()
@@ -398,6 +464,15 @@ class BaseFastMLP(BaseEstimator):
             return np.nan
         return self._score_function(y, y_pred, sample_weight=sample_weight)
 
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
 
@@ -411,11 +486,6 @@ class BaseFastMLP(BaseEstimator):
         -------
         self : object
         """
-        if self.solver not in _STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                "partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def __sklearn_tags__(self):
@@ -430,7 +500,8 @@ _COMMON_DOC = """
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation function of the hidden layers.
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Weight optimizer. 'lbfgs' is not implemented yet (NotImplementedError).
+        Weight optimizer: 'lbfgs' is scipy's full-batch L-BFGS-B (small data),
+        'sgd' and 'adam' are minibatch stochastic solvers.
     alpha : float, default=0.0001
         Strength of the L2 penalty ``alpha * ||W||^2 / (2 n)``.
     batch_size : int or 'auto', default='auto'
@@ -656,6 +727,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
 
@@ -671,11 +743,6 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         -------
         self : object
         """
-        if self.solver not in _STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                "partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
         first_call = getattr(self, "classes_", None) is None
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
