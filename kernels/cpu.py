@@ -39,6 +39,10 @@ ADAM = SOLVER_CODES["adam"]
 COL_BLOCK = 256
 # Rows per chunk in the prediction pass (activations stay in L2).
 PREDICT_CHUNK = 256
+# Products with at least this many multiply-adds (m * k * n) go to BLAS
+# (``np.dot`` inside the JIT); smaller ones to the project's own loops, which
+# avoid BLAS's call overhead. Measured crossover: ``python -m bench.gemm``.
+BLAS_MIN_WORK = 8192
 
 
 # --------------------------------------------------------------------------
@@ -265,10 +269,26 @@ def _derivative_rows(A, D, i0, i1, activation):
 # layers
 # --------------------------------------------------------------------------
 @njit(cache=True, fastmath=FASTMATH)
+def _bias_activate_rows(Z, b, i0, i1, activation):
+    """``Z[i0:i1] = f(Z[i0:i1] + b)`` (the epilogue after a BLAS product)."""
+    n = Z.shape[1]
+    for i in range(i0, i1):
+        zi = Z[i]
+        for j in range(n):
+            zi[j] += b[j]
+    _activate_rows(Z, i0, i1, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def dense_forward(A, W, b, activation, out):
     """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``, bias and f fused per block."""
     m = A.shape[0]
     n = W.shape[1]
+    if m * A.shape[1] * n >= BLAS_MIN_WORK:
+        np.dot(A, W, out)
+        for i0 in range(0, m, 8):
+            _bias_activate_rows(out, b, i0, min(i0 + 8, m), activation)
+        return
     for i0 in range(0, m, 4):
         i1 = min(i0 + 4, m)
         for j0 in range(0, n, COL_BLOCK):
@@ -283,9 +303,26 @@ def dense_forward(A, W, b, activation, out):
 @njit(cache=True, fastmath=FASTMATH)
 def hidden_delta(D_next, W, A, activation, out):
     """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])``, fused by row."""
-    for i in range(D_next.shape[0]):
+    m = D_next.shape[0]
+    if m * W.shape[0] * W.shape[1] >= BLAS_MIN_WORK:
+        np.dot(D_next, W.T, out)
+        for i0 in range(0, m, 8):
+            _derivative_rows(A, out, i0, min(i0 + 8, m), activation)
+        return
+    for i in range(m):
         _gemm_nt_row(D_next, W, out, i)
         _derivative_rows(A, out, i, i + 1, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _grad_epilogue(gW, W, a, sc, i0, i1):
+    """``gW[i0:i1] = (gW[i0:i1] + a * W[i0:i1]) * sc``."""
+    n = gW.shape[1]
+    for i in range(i0, i1):
+        gi = gW[i]
+        wi = W[i]
+        for j in range(n):
+            gi[j] = (gi[j] + a * wi[j]) * sc
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -295,14 +332,14 @@ def dense_grad(A, D, W, alpha, scale, gW, gb):
     n = D.shape[1]
     a = W.dtype.type(alpha)
     sc = W.dtype.type(scale)
-    for i0 in range(0, k, 4):
-        i1 = min(i0 + 4, k)
-        _gemm_tn_block(A, D, gW, i0, i1)
-        for i in range(i0, i1):
-            gi = gW[i]
-            wi = W[i]
-            for j in range(n):
-                gi[j] = (gi[j] + a * wi[j]) * sc
+    if A.shape[0] * k * n >= BLAS_MIN_WORK:
+        np.dot(A.T, D, gW)
+        _grad_epilogue(gW, W, a, sc, 0, k)
+    else:
+        for i0 in range(0, k, 4):
+            i1 = min(i0 + 4, k)
+            _gemm_tn_block(A, D, gW, i0, i1)
+            _grad_epilogue(gW, W, a, sc, i0, i1)
     for j in range(n):
         gb[j] = 0.0
     for r in range(D.shape[0]):
