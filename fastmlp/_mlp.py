@@ -1,5 +1,6 @@
 """FastMLPClassifier and FastMLPRegressor: scikit-learn's MLPs on fast kernels."""
 
+import numbers
 import warnings
 
 import numpy as np
@@ -12,7 +13,12 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from . import _engine
 from ._backend import get_backend, resolve_device
@@ -24,28 +30,33 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 
 def _check_sample_weight(sample_weight, n_samples, dtype):
-    """Sample weights as a finite, non-negative 1-D array of ``n_samples``."""
-    if np.isscalar(sample_weight):
-        return np.full(n_samples, sample_weight, dtype=dtype)
-    sw = np.asarray(sample_weight)
-    if sw.ndim != 1:
-        raise ValueError(
-            f"Sample weights must be 1D array or scalar, got {sw.ndim}D array."
+    """Sample weights as a 1-D array of ``n_samples`` (scikit-learn's rules)."""
+    if isinstance(sample_weight, numbers.Number):
+        sw = np.full(n_samples, sample_weight, dtype=dtype)
+    else:
+        sw = check_array(
+            sample_weight, ensure_2d=False, dtype=dtype, order="C",
+            input_name="sample_weight",
         )
-    if sw.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight.shape == {sw.shape}, expected ({n_samples},)!"
-        )
-    if not np.issubdtype(sw.dtype, np.number) or np.iscomplexobj(sw):
-        raise ValueError(f"sample_weight must be real numbers, got dtype {sw.dtype}.")
-    sw = sw.astype(dtype)
-    if not np.isfinite(sw).all():
-        raise ValueError("Input sample_weight contains NaN or infinity.")
-    if np.any(sw < 0):
-        raise ValueError("Negative values in data passed to `sample_weight`")
-    if sw.sum() <= 0:
-        raise ValueError("Sample weights must have a positive sum.")
+        if sw.ndim != 1:
+            raise ValueError(
+                f"Sample weights must be 1D array or scalar, got {sw.ndim}D array. "
+                f"Expected either a scalar value or a 1D array of length {n_samples}."
+            )
+        if sw.shape != (n_samples,):
+            raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!")
+    if np.all(sw == 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
     return sw
+
+
+def _check_two_classes(estimator, binarizer):
+    """A classifier needs two classes (scikit-learn's MLP would train on one)."""
+    if binarizer.y_type_ != "multilabel-indicator" and len(binarizer.classes_) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes in the "
+            f"data, but the data contains only one class: {binarizer.classes_[0]}."
+        )
 
 
 def _reject_sparse(X):
@@ -129,6 +140,12 @@ class BaseFastMLP(BaseEstimator):
         if not hasattr(sizes, "__iter__"):
             sizes = [sizes]
         sizes = list(sizes)
+        for size in sizes:
+            if not isinstance(size, numbers.Integral) or isinstance(size, bool):
+                raise TypeError(
+                    f"hidden_layer_sizes must contain integers, got {size!r} "
+                    f"in {self.hidden_layer_sizes!r}."
+                )
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
@@ -153,7 +170,8 @@ class BaseFastMLP(BaseEstimator):
         return packed
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python 3.11+ object.__getstate__ returns __dict__ itself.
+        state = dict(super().__getstate__())
         # The flat vector is rebuilt on load; pickling it would store it twice.
         state.pop("_packed", None)
         return state
@@ -173,7 +191,7 @@ class BaseFastMLP(BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        X, y = self._validate_input_keeping_state(X, y, incremental, first_pass)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
         if y.ndim == 1:
@@ -210,6 +228,18 @@ class BaseFastMLP(BaseEstimator):
                 " learning rate (learning_rate_init) may be too large."
             )
         return self
+
+    def _validate_input_keeping_state(self, X, y, incremental, reset):
+        """``_validate_input``; on error, leave the input attributes as they were."""
+        names = ("n_features_in_", "feature_names_in_")
+        saved = {k: self.__dict__[k] for k in names if k in self.__dict__}
+        try:
+            return self._validate_input(X, y, incremental, reset=reset)
+        except Exception:
+            for k in names:
+                self.__dict__.pop(k, None)
+            self.__dict__.update(saved)
+            raise
 
     def _initialize(self, y, layer_units, dtype):
         self.n_iter_ = 0
@@ -358,6 +388,7 @@ class BaseFastMLP(BaseEstimator):
         grads = np.empty_like(params)
         dtype = params.dtype.type
 
+        self.n_iter_ = 0
         try:
             for _ in range(self.max_iter):
                 hyper = np.array(
@@ -439,8 +470,15 @@ class BaseFastMLP(BaseEstimator):
     # prediction
     # ------------------------------------------------------------------
     def _forward(self, X):
-        """Network output for validated, dense X (its dtype float32 or float64)."""
-        params = self._params_vector(X.dtype)
+        """Network output for validated, dense X.
+
+        Computed in the wider of X's and the model's dtype, as numpy's
+        ``X @ coef`` would: a float32 model on float32 X stays float32.
+        """
+        packed = self._params_vector()
+        dtype = np.result_type(X.dtype, packed.dtype)
+        X = X.astype(dtype, copy=False)
+        params = packed.astype(dtype, copy=False)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=X.dtype)
         get_backend("cpu").forward(
             np.ascontiguousarray(X),
@@ -681,9 +719,10 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             y = column_or_1d(y, warn=True)
 
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
-            self.classes_ = self._label_binarizer.classes_
+            binarizer = LabelBinarizer().fit(y)
+            _check_two_classes(self, binarizer)
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
         else:
             classes = unique_labels(y)
             if self.warm_start:
@@ -698,13 +737,6 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        if self._label_binarizer.y_type_ != "multilabel-indicator" and (
-            len(self.classes_) < 2
-        ):
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {self.classes_[0]!r}."
-            )
         y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, y
 
@@ -754,12 +786,13 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
                     f"to partial_fit, was: {self.classes_!r}"
                 )
         if first_call:
-            self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
+                binarizer = LabelBinarizer().fit(y)
             else:
-                self._label_binarizer.fit(classes)
-            self.classes_ = self._label_binarizer.classes_
+                binarizer = LabelBinarizer().fit(classes)
+            _check_two_classes(self, binarizer)
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _predict_from_output(self, y_pred):

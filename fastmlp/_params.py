@@ -23,8 +23,8 @@ class Interval:
     def accepts(self, value):
         if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
             return False
-        if isinstance(value, float | np.floating) and math.isnan(value):
-            return False
+        if isinstance(value, float | np.floating) and not math.isfinite(value):
+            return False  # NaN never, inf only through Options({np.inf})
         lo_ok = self.left is None or (
             value >= self.left if self.closed in ("left", "both") else value > self.left
         )
@@ -75,12 +75,10 @@ class Boolean:
 
 class RandomStateLike:
     def accepts(self, value):
-        return (
-            value is None
-            or isinstance(value, np.random.RandomState)
-            or (isinstance(value, numbers.Integral) and not isinstance(value, bool))
-            and 0 <= value <= 2**32 - 1
-        )
+        if value is None or isinstance(value, np.random.RandomState):
+            return True
+        is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        return is_int and 0 <= value <= 2**32 - 1
 
     def __str__(self):
         return (
@@ -96,7 +94,7 @@ class ArrayLikeOfPositiveInts:
         if isinstance(value, str | bytes | dict | set):
             return False
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return True
+            return value >= 1
         return hasattr(value, "__len__") or hasattr(value, "__array__")
 
     def __str__(self):
