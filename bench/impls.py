@@ -5,6 +5,8 @@ workload's scikit-learn keyword arguments into an object with ``fit(X, y)``
 and, unless ``predicts`` is false, ``predict(X)`` and ``predict_proba(X)``.
 
 * ``fastmlp``: ``fastmlp.FastMLPClassifier(device="cpu", **params)``.
+* ``fastmlp-cuda``: ``fastmlp.FastMLPClassifier(device="cuda", **params)``,
+  only where a real CUDA GPU is usable (never the simulator).
 * ``sklearn``: ``sklearn.neural_network.MLPClassifier(**params)``.
 * ``torch``: :class:`TorchMLPClassifier`, a plain PyTorch CPU loop (two
   threads), only where ``import torch`` works.
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 #: Every implementation the harness knows, in display order.
-IMPL_NAMES = ("fastmlp", "sklearn", "torch", "gemm")
+IMPL_NAMES = ("fastmlp", "fastmlp-cuda", "sklearn", "torch", "gemm")
 
 #: Measured unless ``--impls`` says otherwise (torch only where installed).
 DEFAULT_IMPLS = ("fastmlp", "sklearn", "torch")
@@ -283,6 +285,15 @@ def _fastmlp_factory():
     return functools.partial(cls, device="cpu")
 
 
+def _fastmlp_cuda_factory():
+    """``FastMLPClassifier`` on a real GPU; raises ImportError without one."""
+    from fastmlp._backend import real_gpu_available
+
+    if not real_gpu_available():
+        raise ImportError("no CUDA GPU usable by numba-cuda (fastmlp[cuda])")
+    return functools.partial(_fastmlp_factory().func, device="cuda")
+
+
 def get_impl(name, fastmlp_stand_in=False, torch_threads=2):
     """The :class:`Impl` called ``name`` (one of :data:`IMPL_NAMES`).
 
@@ -298,7 +309,8 @@ def get_impl(name, fastmlp_stand_in=False, torch_threads=2):
     Raises
     ------
     ImportError
-        When the implementation's package (fastmlp, torch) is unavailable.
+        When the implementation's package (fastmlp, torch) or, for
+        ``fastmlp-cuda``, a CUDA GPU is unavailable.
     """
     from sklearn.neural_network import MLPClassifier
 
@@ -314,6 +326,13 @@ def get_impl(name, fastmlp_stand_in=False, torch_threads=2):
             "fastmlp",
             _fastmlp_factory(),
             'fastmlp.FastMLPClassifier(device="cpu")',
+            jit=True,
+        )
+    if name == "fastmlp-cuda":
+        return Impl(
+            "fastmlp-cuda",
+            _fastmlp_cuda_factory(),
+            'fastmlp.FastMLPClassifier(device="cuda")',
             jit=True,
         )
     if name == "sklearn":

@@ -42,6 +42,74 @@ def glorot_init(layer_units, activation, random_state, dtype):
     return params
 
 
+def _fill_layers(layer_units, dtype, draw_coef, draw_intercept):
+    """Flat vector whose layer ``i`` holds ``draw_coef(fan_in, fan_out)`` and
+    ``draw_intercept(fan_out)``, drawn layer by layer (W, then b)."""
+    coef_off, icpt_off, n_params = param_layout(layer_units)
+    params = np.empty(n_params, dtype=dtype)
+    pairs = zip(layer_units[:-1], layer_units[1:], strict=True)
+    for i, (fan_in, fan_out) in enumerate(pairs):
+        w = draw_coef(fan_in, fan_out)
+        params[coef_off[i] : coef_off[i] + fan_in * fan_out] = np.ravel(w)
+        params[icpt_off[i] : icpt_off[i] + fan_out] = draw_intercept(fan_out)
+    return params
+
+
+def playground_init(layer_units, activation, random_state, dtype):
+    """The TensorFlow Playground's initialisation (its ``nn.ts``).
+
+    Every weight ``U(-0.5, 0.5)`` (the Playground's ``Math.random() - 0.5``),
+    every bias ``0.1``, whatever the activation.
+    """
+    return _fill_layers(
+        layer_units,
+        dtype,
+        lambda fan_in, fan_out: random_state.uniform(-0.5, 0.5, (fan_in, fan_out)),
+        lambda fan_out: 0.1,
+    )
+
+
+def he_normal_init(layer_units, activation, random_state, dtype):
+    """He (Kaiming) normal initialisation, as Keras' ``he_normal`` in spirit.
+
+    ``W ~ N(0, 2 / fan_in)``, biases 0: keeps the variance of relu layers.
+    """
+    return _fill_layers(
+        layer_units,
+        dtype,
+        lambda fan_in, fan_out: random_state.normal(
+            0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)
+        ),
+        lambda fan_out: 0.0,
+    )
+
+
+def zeros_init(layer_units, activation, random_state, dtype):
+    """Every weight and bias 0 (draws nothing).
+
+    Only for teaching: all units of a hidden layer compute the same function
+    and receive the same gradient, so they stay identical (the symmetry is
+    never broken).
+    """
+    return np.zeros(param_layout(layer_units)[2], dtype=dtype)
+
+
+#: ``weight_init`` parameter value -> initialiser
+#: ``(layer_units, activation, random_state, dtype) -> flat params``.
+WEIGHT_INITS = {
+    "glorot": glorot_init,
+    "he_normal": he_normal_init,
+    "playground": playground_init,
+    "zeros": zeros_init,
+}
+
+
+def initial_params(weight_init, layer_units, activation, random_state, dtype):
+    """Flat initial parameter vector for a ``weight_init`` name (see
+    :data:`WEIGHT_INITS`); ``"glorot"`` is scikit-learn's draws exactly."""
+    return WEIGHT_INITS[weight_init](layer_units, activation, random_state, dtype)
+
+
 def unpack(params, layer_units):
     """Views of the flat vector as ``(coefs, intercepts)`` lists."""
     coef_off, icpt_off, _ = param_layout(layer_units)
@@ -60,19 +128,17 @@ def pack(coefs, intercepts, dtype=None):
 
 
 def is_packed_view(params, coefs, intercepts):
-    """True when ``coefs``/``intercepts`` are still the views of ``params``."""
+    """True when ``coefs``/``intercepts`` are still the views of ``params``.
+
+    Cheap (attribute checks only: it runs on every predict): each array must
+    be a view whose base is ``params``, of the layer's shape, in order. A
+    user who assigned new arrays to ``coefs_[i]`` fails it and gets a repack.
+    """
     if params is None:
         return False
-    base = params.__array_interface__["data"][0]
     pos = 0
-    item = params.itemsize
-    for a in list(coefs) + list(intercepts):
-        if (
-            not isinstance(a, np.ndarray)
-            or a.dtype != params.dtype
-            or not a.flags.c_contiguous
-            or a.__array_interface__["data"][0] != base + pos * item
-        ):
+    for a in (*coefs, *intercepts):
+        if type(a) is not np.ndarray or a.base is not params:
             return False
         pos += a.size
     return pos == params.size
@@ -120,16 +186,23 @@ class OptimizerState:
 class EpochRunner:
     """Buffers of one fit and the call of the backend's ``train_epoch``.
 
-    Everything the kernels touch is allocated here, once per fit.
+    Everything the kernels touch is allocated here, once per fit, and placed
+    with the backend's ``to_device`` (the identity on the CPU): on a GPU the
+    data is uploaded once, and the weights and optimizer moments are uploaded
+    at the first epoch and stay resident. After each epoch the weights are
+    copied back into the caller's host vector (so early stopping, divergence
+    checks and ``coefs_`` see them); the moments come back in
+    :meth:`sync_optimizer`, once, at the end of the fit.
     """
 
     def __init__(self, backend, X, Y, sample_weight, layer_units, activation,
-                 out_activation, loss_code, batch_size):
+                 out_activation, loss_code, batch_size, verbose=False):
         self.backend = backend
+        up = backend.to_device
         dtype = X.dtype
-        self.X = np.ascontiguousarray(X)
-        self.Y = np.ascontiguousarray(Y, dtype=dtype)
-        self.sw = (
+        self.X = up(np.ascontiguousarray(X))
+        self.Y = up(np.ascontiguousarray(Y, dtype=dtype))
+        self.sw = up(
             np.empty(0, dtype=dtype)
             if sample_weight is None
             else np.ascontiguousarray(sample_weight, dtype=dtype)
@@ -139,16 +212,40 @@ class EpochRunner:
         self.output = ACTIVATION_CODES[out_activation]
         self.loss = loss_code
         self.batch_size = int(batch_size)
-        self.sample_idx = np.arange(X.shape[0], dtype=np.int64)
+        self.sample_idx = up(np.arange(X.shape[0], dtype=np.int64))
         size = workspace_size(layer_units, batch_size)
-        self.act_buf = np.empty(size, dtype=dtype)
-        self.delta_buf = np.empty(size, dtype=dtype)
+        self.act_buf = up(np.empty(size, dtype=dtype))
+        self.delta_buf = up(np.empty(size, dtype=dtype))
+        self._resident = None  # (params, grads, m, v) as the backend holds them
+        supported = getattr(backend, "fused_mlp_supported", None)
+        if verbose and supported is not None and not supported(layer_units):
+            print(
+                "fastmlp: a layer is wider than the fused MLP kernel allows; "
+                "training with the tiled GPU kernels."
+            )
 
     def run(self, params, grads, state, hyper, seed):
         """One epoch; returns scikit-learn's epoch loss."""
-        return self.backend.train_epoch(
-            self.X, self.Y, self.sw, self.sample_idx, seed, params, grads,
+        if self._resident is None:
+            up = self.backend.to_device
+            self._resident = (up(params), up(grads), up(state.m), up(state.v))
+        d_params, d_grads, d_m, d_v = self._resident
+        loss = self.backend.train_epoch(
+            self.X, self.Y, self.sw, self.sample_idx, seed, d_params, d_grads,
             self.layer_sizes, self.hidden, self.output, self.loss, self.batch_size,
-            SOLVER_CODES[state.solver], hyper, state.m, state.v, state.step,
+            SOLVER_CODES[state.solver], hyper, d_m, d_v, state.step,
             self.act_buf, self.delta_buf,
         )
+        if d_params is not params:
+            params[:] = self.backend.to_host(d_params)
+        return loss
+
+    def sync_optimizer(self, state):
+        """Copy the optimizer moments back to ``state`` (no-op on the CPU)."""
+        if self._resident is None:
+            return
+        _, _, d_m, d_v = self._resident
+        if d_m is not state.m:
+            state.m[:] = self.backend.to_host(d_m)
+        if d_v is not state.v:
+            state.v[:] = self.backend.to_host(d_v)

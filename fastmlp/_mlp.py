@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _engine
-from ._backend import get_backend, resolve_device
+from ._backend import get_backend, prediction_device, resolve_device
 from ._params import MLP_CONSTRAINTS, Options, validate_params
 from .exceptions import ConvergenceWarning
 from .kernels import ACTIVATION_CODES, LOSS_CODES, workspace_size
@@ -104,6 +104,8 @@ class BaseFastMLP(BaseEstimator):
         n_iter_no_change,
         max_fun,
         device,
+        weight_init="glorot",
+        l1=0.0,
     ):
         self.activation = activation
         self.solver = solver
@@ -130,6 +132,8 @@ class BaseFastMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.device = device
+        self.weight_init = weight_init
+        self.l1 = l1
 
     # ------------------------------------------------------------------
     # parameters and state
@@ -253,7 +257,9 @@ class BaseFastMLP(BaseEstimator):
             self.out_activation_ = "softmax"
         else:
             self.out_activation_ = "logistic"
-        params = _engine.glorot_init(layer_units, self.activation, self._random_state, dtype)
+        params = _engine.initial_params(
+            self.weight_init, layer_units, self.activation, self._random_state, dtype
+        )
         self._set_params_vector(params)
         self._best_params = params.copy()
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -296,12 +302,13 @@ class BaseFastMLP(BaseEstimator):
         output = ACTIVATION_CODES[self.out_activation_]
         loss_code = self._loss_code()
         alpha = float(self.alpha)
+        l1 = float(self.l1)
 
         def loss_and_grad(x):
             work[:] = x
             value = backend.loss_grad(
                 X, Y, sw, work, sizes, hidden, output, loss_code, alpha, grads,
-                act_buf, delta_buf,
+                act_buf, delta_buf, l1,
             )
             return float(value), grads.astype(np.float64)
 
@@ -383,7 +390,7 @@ class BaseFastMLP(BaseEstimator):
 
         runner = _engine.EpochRunner(
             backend, X_train, y_train, sw_train, layer_units, self.activation,
-            self.out_activation_, self._loss_code(), batch_size,
+            self.out_activation_, self._loss_code(), batch_size, verbose=self.verbose,
         )
         grads = np.empty_like(params)
         dtype = params.dtype.type
@@ -395,6 +402,7 @@ class BaseFastMLP(BaseEstimator):
                     [
                         opt.learning_rate, self.momentum, float(self.nesterovs_momentum),
                         self.beta_1, self.beta_2, self.epsilon, self.alpha,
+                        self.l1,
                     ],
                     dtype=dtype,
                 )
@@ -441,6 +449,8 @@ class BaseFastMLP(BaseEstimator):
                     )
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
+        # Optimizer moments resident on a GPU come back once (partial_fit goes on).
+        runner.sync_optimizer(opt)
 
         if early_stopping:
             params[:] = self._best_params
@@ -480,21 +490,85 @@ class BaseFastMLP(BaseEstimator):
         X = X.astype(dtype, copy=False)
         params = packed.astype(dtype, copy=False)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=X.dtype)
-        get_backend("cpu").forward(
-            np.ascontiguousarray(X),
-            params,
-            np.asarray(self._layer_units, dtype=np.int64),
+        # On the GPU when the model's device can train there now, else the CPU
+        # (a GPU-trained model unpickled on a CPU-only machine predicts there).
+        backend = get_backend(prediction_device(self.device))
+        up = backend.to_device
+        d_out = up(out)
+        backend.forward(
+            up(np.ascontiguousarray(X)),
+            up(params),
+            np.array(self._layer_units, dtype=np.int64),
             ACTIVATION_CODES[self.activation],
             ACTIVATION_CODES[self.out_activation_],
-            out,
+            d_out,
         )
-        return out
+        return backend.to_host(d_out)
 
     def _forward_checked(self, X):
+        if "coefs_" not in self.__dict__:
+            check_is_fitted(self)  # raises NotFittedError
+        if not self._is_plain_valid_array(X):
+            _reject_sparse(X)
+            X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return self._forward(X)
+
+    def _is_plain_valid_array(self, X):
+        """True for input ``validate_data`` would pass through unchanged.
+
+        A 2-D C-contiguous float ndarray with the fitted number of features,
+        all finite, on a model fitted without feature names: the common case,
+        checked in a few microseconds (``validate_data`` costs tens). Anything
+        else takes the full validation path and gets its errors and warnings.
+        """
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.flags.c_contiguous
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        )
+
+    def layer_activations(self, X):
+        """What every neuron computes on X: the output of every layer.
+
+        Each layer is one call of the CPU kernel ``dense_forward``
+        (``A_{l+1} = f(A_l @ W_l + b_l)``), in the wider of X's and the
+        model's dtype, as :meth:`predict`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        activations : list of ndarray, length ``n_layers_``
+            ``activations[0]`` is X itself (validated), ``activations[l]`` of
+            shape ``(n_samples, n_units_l)`` the output of layer ``l`` (hidden
+            activation, or ``out_activation_`` for the last one: for a
+            classifier the probability of the positive class or of each
+            class). ``activations[l][:, j]`` is neuron ``j`` of layer ``l``.
+        """
         check_is_fitted(self)
         _reject_sparse(X)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        return self._forward(X)
+        packed = self._params_vector()
+        dtype = np.result_type(X.dtype, packed.dtype)
+        coefs, intercepts = _engine.unpack(
+            np.ascontiguousarray(packed, dtype=dtype), self._layer_units
+        )
+        cpu = get_backend("cpu")
+        activations = [np.ascontiguousarray(X, dtype=dtype)]
+        for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+            last = i == len(coefs) - 1
+            code = ACTIVATION_CODES[self.out_activation_ if last else self.activation]
+            out = np.empty((X.shape[0], W.shape[1]), dtype=dtype)
+            cpu.dense_forward(activations[-1], W, b, code, out)
+            activations.append(out)
+        return activations
 
     def _score_validated(self, X, y, sample_weight):
         y_pred = self._predict_from_output(self._forward(X))
@@ -541,7 +615,8 @@ _COMMON_DOC = """
         Weight optimizer: 'lbfgs' is scipy's full-batch L-BFGS-B (small data),
         'sgd' and 'adam' are minibatch stochastic solvers.
     alpha : float, default=0.0001
-        Strength of the L2 penalty ``alpha * ||W||^2 / (2 n)``.
+        Strength of the L2 penalty ``alpha * ||W||^2 / (2 n)`` (see also
+        ``l1``).
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
@@ -581,8 +656,21 @@ _COMMON_DOC = """
     max_fun : int, default=15000
         Maximum loss evaluations of 'lbfgs'.
     device : {'auto', 'cpu', 'cuda'}, default='auto'
-        Where training runs. 'auto' picks the CPU in this version; 'cuda'
-        raises an error until the GPU backend lands.
+        Where training runs. 'cuda' trains the stochastic solvers on an NVIDIA
+        GPU (numba-cuda, ``pip install "fastmlp[cuda]"``) and raises
+        ``BackendUnavailableError`` saying what is missing when it cannot;
+        'auto' uses a GPU when one is usable, else the CPU. 'lbfgs' always
+        runs on the CPU. Fitted weights are host arrays either way.
+    weight_init : {'glorot', 'he_normal', 'playground', 'zeros'}, default='glorot'
+        Initial weights. 'glorot' is scikit-learn's (the same draws for the
+        same ``random_state``); 'he_normal' draws ``W ~ N(0, 2 / fan_in)``,
+        biases 0; 'playground' is the TensorFlow Playground's: weights
+        ``U(-0.5, 0.5)``, biases 0.1; 'zeros' sets everything to 0, which
+        leaves all units of a hidden layer identical forever (for teaching).
+    l1 : float, default=0.0
+        Strength of an L1 penalty ``l1 * sum|W| / n`` on the coefficients
+        (not the intercepts), added to the loss alongside ``alpha``'s L2;
+        its gradient is ``l1 * sign(W) / n``. 0 is scikit-learn's loss.
 """
 
 _ATTR_DOC = """
@@ -675,6 +763,8 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         n_iter_no_change=10,
         max_fun=15000,
         device="auto",
+        weight_init="glorot",
+        l1=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -702,6 +792,8 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             device=device,
+            weight_init=weight_init,
+            l1=l1,
         )
 
     _score_function = staticmethod(accuracy_score)
@@ -912,6 +1004,8 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         n_iter_no_change=10,
         max_fun=15000,
         device="auto",
+        weight_init="glorot",
+        l1=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -939,6 +1033,8 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             device=device,
+            weight_init=weight_init,
+            l1=l1,
         )
 
     _score_function = staticmethod(r2_score)

@@ -117,7 +117,8 @@ def validate_params(estimator, constraints):
 
 Real, Integral = numbers.Real, numbers.Integral
 
-#: The constraints of scikit-learn's MLP, plus fastmlp's ``device``.
+#: The constraints of scikit-learn's MLP, plus fastmlp's ``device``,
+#: ``weight_init`` and ``l1``.
 MLP_CONSTRAINTS = {
     "hidden_layer_sizes": [ArrayLikeOfPositiveInts()],
     "activation": [Options({"identity", "logistic", "tanh", "relu"})],
@@ -143,4 +144,6 @@ MLP_CONSTRAINTS = {
     "n_iter_no_change": [Interval(Integral, 1, None, "left"), Options({np.inf}, "float")],
     "max_fun": [Interval(Integral, 1, None, "left")],
     "device": [Options({"auto", "cpu", "cuda"})],
+    "weight_init": [Options({"glorot", "he_normal", "playground", "zeros"})],
+    "l1": [Interval(Real, 0, None, "left")],
 }

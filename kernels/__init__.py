@@ -1,8 +1,8 @@
 """Compute kernels of fastmlp (installed as ``fastmlp.kernels``).
 
 This package imports numpy and numba only; it never imports ``fastmlp``.
-Every backend module (``fastmlp.kernels.cpu`` now, ``fastmlp.kernels.cuda``
-later) implements the same contract, listed in :data:`KERNEL_NAMES`, so the
+Every backend module (``fastmlp.kernels.cpu``, ``fastmlp.kernels.cuda``)
+implements the same contract, listed in :data:`KERNEL_NAMES`, so the
 engine calls ``backend.<name>`` without knowing the device.
 
 Conventions of the contract
@@ -24,6 +24,11 @@ Conventions of the contract
 
 Kernels (shapes for a batch of ``m`` rows)
 ------------------------------------------
+to_device(host_array) -> array
+    The array as the backend's kernels take it: the identity on the CPU, a
+    copy in GPU memory for CUDA (device arrays pass through).
+to_host(device_array) -> ndarray
+    The inverse: the identity on the CPU, a new host copy for CUDA.
 gemm_nn(A, B, C)
     ``C[m, n] = A[m, k] @ B[k, n]``.
 gemm_nt(A, B, C)
@@ -61,17 +66,23 @@ forward(X, params, layer_sizes, hidden_activation, output_activation, out)
     Prediction pass: ``out[n, n_L]`` = the network's output for ``X[n, n_0]``,
     processed in row chunks so activations stay in cache.
 loss_grad(X, Y, sw, params, layer_sizes, hidden_activation,
-          output_activation, loss, alpha, grads, act_buf, delta_buf) -> float
+          output_activation, loss, alpha, grads, act_buf, delta_buf,
+          l1=0.0) -> float
     Loss (with ``0.5 * alpha * ||W||^2 / sum(sw)``) and its gradient with
     respect to ``params`` (flat, written into ``grads``) on the whole of ``X``
-    as one batch, exactly as scikit-learn's ``_backprop``.
+    as one batch, exactly as scikit-learn's ``_backprop``. A trailing
+    ``l1 > 0`` adds the L1 penalty ``l1 * sum|W| / sum(sw)`` to the loss and
+    ``l1 * sign(W) / sum(sw)`` (``sign(0) = 0``) to the coefficient gradients
+    (intercepts are never penalised); ``l1 == 0`` is scikit-learn's loss.
 train_epoch(X, Y, sw, sample_idx, seed, params, grads, layer_sizes,
             hidden_activation, output_activation, loss, batch_size, solver,
             hyper, opt_m, opt_v, step, act_buf, delta_buf) -> float
     One whole epoch in one call: shuffle ``sample_idx`` in place (when
     ``seed >= 0``), then for every minibatch gather rows, forward, loss,
     backward and the optimizer step. ``hyper = [lr, momentum, nesterov,
-    beta1, beta2, epsilon, alpha]`` (params dtype); ``solver`` is
+    beta1, beta2, epsilon, alpha, l1]`` (params dtype; ``l1`` is the L1
+    strength of ``loss_grad``, and a 7-entry ``hyper`` means ``l1 = 0``);
+    ``solver`` is
     :data:`SOLVER_CODES`; ``step`` (int64, length 1) is Adam's step counter.
     Returns scikit-learn's epoch loss ``sum_b(batch_loss_b * m_b) / n``.
 """
@@ -96,6 +107,8 @@ SOLVER_CODES = {"sgd": 0, "adam": 1}
 
 #: The kernel contract: every backend module defines each of these names.
 KERNEL_NAMES = (
+    "to_device",
+    "to_host",
     "gemm_nn",
     "gemm_nt",
     "gemm_tn",

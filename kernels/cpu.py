@@ -46,6 +46,19 @@ BLAS_MIN_WORK = 8192
 
 
 # --------------------------------------------------------------------------
+# host <-> device (the CPU's memory is the host's: identities)
+# --------------------------------------------------------------------------
+def to_device(host_array):
+    """The array itself: the CPU backend works on host arrays."""
+    return host_array
+
+
+def to_host(device_array):
+    """The array itself: the CPU backend works on host arrays."""
+    return device_array
+
+
+# --------------------------------------------------------------------------
 # matrix products
 # --------------------------------------------------------------------------
 @njit(cache=True, fastmath=FASTMATH)
@@ -484,6 +497,29 @@ def _sum_squares(x, n):
     return s
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def _sum_abs(x, n):
+    """``sum |x[:n]|`` (the L1 penalty of the coefficients)."""
+    s = 0.0
+    for i in range(n):
+        s += abs(x[i])
+    return s
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _add_l1_sign(gW, W, c):
+    """``gW += c * sign(W)`` with ``sign(0) = 0`` (L1's subgradient)."""
+    c = W.dtype.type(c)
+    for i in range(W.shape[0]):
+        gi = gW[i]
+        wi = W[i]
+        for j in range(W.shape[1]):
+            if wi[j] > 0.0:
+                gi[j] += c
+            elif wi[j] < 0.0:
+                gi[j] -= c
+
+
 # --------------------------------------------------------------------------
 # whole network
 # --------------------------------------------------------------------------
@@ -527,11 +563,14 @@ def _batch_loss_grad(
     grads,
     act_buf,
     delta_buf,
+    l1,
 ):
     """Forward, loss and backward for one batch ``Xb`` (m rows); returns loss.
 
     ``sq_coef`` is ``sum(W ** 2)`` over all coefficients (the L2 penalty),
-    passed in because the optimizer computed it in its own pass.
+    passed in because the optimizer computed it in its own pass. ``l1 > 0``
+    adds ``l1 * sum|W| / sw_sum`` to the loss and ``l1 * sign(W) / sw_sum``
+    to the coefficient gradients (``sign(0) = 0``); ``l1 == 0`` skips both.
     """
     m = Xb.shape[0]
     n_layers = layer_sizes.shape[0] - 1
@@ -564,6 +603,8 @@ def _batch_loss_grad(
     D = delta_buf[s : s + m * fo].reshape((m, fo))
     total = loss_output_delta(A, Yb, swb, loss, D)
     value = total * scale + 0.5 * alpha * sq_coef * scale
+    if l1 != 0.0:
+        value += l1 * _sum_abs(params, icpt_off[0]) * scale
 
     # backward: D holds d loss / d z of layer l's output
     for l in range(n_layers - 1, -1, -1):
@@ -578,6 +619,8 @@ def _batch_loss_grad(
             s = cap * slot_off[l]
             A_in = act_buf[s : s + m * fi].reshape((m, fi))
         dense_grad(A_in, D, W, alpha, scale, gW, gb)
+        if l1 != 0.0:
+            _add_l1_sign(gW, W, l1 * scale)
         if l > 0:
             s = cap * slot_off[l]
             D_prev = delta_buf[s : s + m * fi].reshape((m, fi))
@@ -600,11 +643,12 @@ def loss_grad(
     grads,
     act_buf,
     delta_buf,
+    l1=0.0,
 ):
-    """Full-batch loss (with L2) and flat gradient of ``params``; see contract.
+    """Full-batch loss (with L2 and L1) and flat gradient of ``params``.
 
     ``act_buf`` and ``delta_buf`` hold at least ``n * sum(layer_sizes)``
-    entries.
+    entries; ``l1`` (default 0) is the L1 strength (see contract).
     """
     coef_off, icpt_off, slot_off = _layout(layer_sizes)
     n_coef = icpt_off[0]
@@ -626,6 +670,7 @@ def loss_grad(
         grads,
         act_buf,
         delta_buf,
+        l1,
     )
 
 
@@ -656,8 +701,9 @@ def train_epoch(
     ``X[n, n_0]``, ``Y[n, n_L]`` and ``sw`` (length n or 0) are the whole
     training set; ``sample_idx`` (int64, length n) is the visiting order,
     shuffled in place first when ``seed >= 0``. ``hyper = [lr, momentum,
-    nesterov, beta1, beta2, epsilon, alpha]``. ``act_buf``/``delta_buf`` hold
-    ``batch_size * sum(layer_sizes)`` entries each.
+    nesterov, beta1, beta2, epsilon, alpha, l1]`` (a 7-entry ``hyper`` means
+    ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size *
+    sum(layer_sizes)`` entries each.
     """
     n = sample_idx.shape[0]
     n_in = layer_sizes[0]
@@ -671,6 +717,7 @@ def train_epoch(
     beta2 = hyper[4]
     eps = hyper[5]
     alpha = hyper[6]
+    l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
     weighted = sw.shape[0] > 0
 
     if seed >= 0:
@@ -718,6 +765,7 @@ def train_epoch(
             grads,
             act_buf,
             delta_buf,
+            l1,
         )
         accumulated += batch_loss * m
         if solver == ADAM:

@@ -25,8 +25,8 @@ contract kernel        oracle
 ``forward``            ``ref_forward(X, params, layer_sizes, hidden_activation,
                        output_activation) -> out``
 ``loss_grad``          ``ref_loss_grad(X, Y, sw, params, layer_sizes,
-                       hidden_activation, output_activation, loss, alpha)
-                       -> (loss, grads)``
+                       hidden_activation, output_activation, loss, alpha,
+                       l1=0.0) -> (loss, grads)``
 ``train_epoch``        ``ref_train_epoch(X, Y, sw, sample_idx, params,
                        layer_sizes, hidden_activation, output_activation, loss,
                        batch_size, solver, hyper, opt_m, opt_v, step)
@@ -270,17 +270,29 @@ def ref_forward(X, params, layer_sizes, hidden_activation, output_activation):
 
 
 def ref_loss_grad(
-    X, Y, sw, params, layer_sizes, hidden_activation, output_activation, loss, alpha
+    X,
+    Y,
+    sw,
+    params,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    loss,
+    alpha,
+    l1=0.0,
 ):
-    """scikit-learn's ``_backprop`` on ``X`` as one batch.
+    """scikit-learn's ``_backprop`` on ``X`` as one batch, plus fastmlp's L1.
 
     Returns ``(loss, grads)`` with ``grads`` flat in ``_pack`` order::
 
         loss = sum_i sw_i loss_i / sw_sum + 0.5 * alpha * ||W||^2 / sw_sum
-        gW_l = (A_l.T @ D_l + alpha * W_l) / sw_sum,  gb_l = sum_rows(D_l) / sw_sum
+               + l1 * sum|W| / sw_sum
+        gW_l = (A_l.T @ D_l + alpha * W_l + l1 * sign(W_l)) / sw_sum
+        gb_l = sum_rows(D_l) / sw_sum
         D_L = (P - Y) * sw,  D_{l-1} = (D_l @ W_l.T) * f'(A_l)
 
-    with ``sw_sum = sum(sw)`` (``n`` rows when ``sw`` is empty).
+    with ``sw_sum = sum(sw)`` (``n`` rows when ``sw`` is empty); ``l1 = 0`` is
+    scikit-learn exactly.
     """
     coefs, _ = unpack_params(params, layer_sizes)
     activations = ref_forward_activations(
@@ -291,12 +303,17 @@ def ref_loss_grad(
 
     squared_norm = sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
     total_loss = weighted_loss_sum / sw_sum + 0.5 * alpha * squared_norm / sw_sum
+    if l1:
+        abs_norm = sum(float(np.abs(W).sum()) for W in coefs)
+        total_loss += l1 * abs_norm / sw_sum
 
     grads = np.empty_like(params)
     coef_grads, intercept_grads = unpack_params(grads, layer_sizes)
     scale = 1.0 / sw_sum
     for i in range(len(coefs) - 1, -1, -1):
         gW, gb = ref_dense_grad(activations[i], delta, coefs[i], alpha, scale)
+        if l1:
+            gW = gW + (l1 * scale) * np.sign(coefs[i])
         coef_grads[i][...] = gW
         intercept_grads[i][...] = gb
         if i > 0:
@@ -323,7 +340,8 @@ def ref_train_epoch(
 ):
     """One epoch of scikit-learn's ``_fit_stochastic`` in the order ``sample_idx``.
 
-    ``hyper = [lr, momentum, nesterov, beta1, beta2, epsilon, alpha]``;
+    ``hyper = [lr, momentum, nesterov, beta1, beta2, epsilon, alpha, l1]``
+    (``l1 = 0`` when ``hyper`` has 7 entries);
     ``opt_m`` is SGD's velocity or Adam's first moment, ``opt_v`` Adam's second
     moment (unused by SGD); ``step`` is Adam's step count before the epoch (int
     or length-1 array). Each minibatch ``sample_idx[gen_batches(n, batch_size)]``
@@ -334,6 +352,7 @@ def ref_train_epoch(
     ``epoch_loss = sum_b batch_loss_b * len_b / n``.
     """
     lr, momentum, nesterov, beta1, beta2, epsilon, alpha = (hyper[i] for i in range(7))
+    l1 = hyper[7] if len(hyper) > 7 else 0.0
     params = params.copy()
     opt_m = opt_m.copy()
     opt_v = opt_v.copy()
@@ -355,6 +374,7 @@ def ref_train_epoch(
             output_activation,
             loss,
             alpha,
+            l1,
         )
         accumulated_loss += batch_loss * (batch.stop - batch.start)
         if solver == SGD:

@@ -276,10 +276,12 @@ def test_get_params_lists_sklearns_parameters_and_device():
     ):
         fast_params = fast_cls().get_params()
         sk_params = sk_cls().get_params()
-        assert set(fast_params) == set(sk_params) | {"device"}
+        assert set(fast_params) == set(sk_params) | {"device", "weight_init", "l1"}
         for name, value in sk_params.items():
             assert fast_params[name] == value, name
         assert fast_params["device"] == "auto"
+        # fastmlp's own options default to scikit-learn's behaviour.
+        assert fast_params["weight_init"] == "glorot" and fast_params["l1"] == 0.0
 
 
 @ignore_convergence

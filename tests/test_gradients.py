@@ -53,7 +53,7 @@ STEP = 1e-6
 RELU_MARGIN = 1e-3
 
 
-def loss_and_grad(X, Y, sw, params, layer_sizes, hidden, output, loss, alpha):
+def loss_and_grad(X, Y, sw, params, layer_sizes, hidden, output, loss, alpha, l1=0.0):
     grads = np.empty_like(params)
     size = workspace_size(layer_sizes, X.shape[0])
     act_buf = np.empty(size)
@@ -71,22 +71,25 @@ def loss_and_grad(X, Y, sw, params, layer_sizes, hidden, output, loss, alpha):
         grads,
         act_buf,
         delta_buf,
+        l1,
     )
     return value, grads
 
 
-def central_differences(X, Y, sw, params, layer_sizes, hidden, output, loss, alpha):
+def central_differences(
+    X, Y, sw, params, layer_sizes, hidden, output, loss, alpha, l1=0.0
+):
     """``(f(p + h e_i) - f(p - h e_i)) / 2h`` for every parameter ``i``."""
     numeric = np.empty_like(params)
     for i in range(params.shape[0]):
         shifted = params.copy()
         shifted[i] = params[i] + STEP
         plus, _ = loss_and_grad(
-            X, Y, sw, shifted, layer_sizes, hidden, output, loss, alpha
+            X, Y, sw, shifted, layer_sizes, hidden, output, loss, alpha, l1
         )
         shifted[i] = params[i] - STEP
         minus, _ = loss_and_grad(
-            X, Y, sw, shifted, layer_sizes, hidden, output, loss, alpha
+            X, Y, sw, shifted, layer_sizes, hidden, output, loss, alpha, l1
         )
         numeric[i] = (plus - minus) / (2 * STEP)
     return numeric
@@ -169,3 +172,27 @@ def test_multioutput_squared_error_gradient_is_n_outputs_times_loss_derivative()
     _, grads = loss_and_grad(*args)
     numeric = central_differences(*args)
     np.testing.assert_allclose(grads, n_out * numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("case", ["softmax-log_loss", "identity-squared_error"])
+@pytest.mark.parametrize("hidden", [TANH, RELU], ids=CODE_NAMES.get)
+def test_loss_grad_with_l1_is_derivative_of_its_loss(case, hidden):
+    """With ``l1 > 0`` (and L2 and sample weights) the gradient is the
+    derivative of the returned loss, every weight far from L1's kink at 0."""
+    output, loss, n_out = OUTPUT_LOSS_CASES[case]
+    X, Y, sw, params, layer_sizes = make_problem(
+        29 + hidden, [3, 5, 4, n_out], hidden, output, loss
+    )
+    n_coef = int(param_layout(layer_sizes)[1][0])
+    assert np.abs(params[:n_coef]).min() > 1e3 * STEP
+    args = (X, Y, sw, params, layer_sizes, hidden, output, loss, 0.3, 0.7)
+    value, grads = loss_and_grad(*args)
+    numeric = central_differences(*args)
+    np.testing.assert_allclose(grads, numeric, rtol=1e-6, atol=1e-8)
+    # The L1 term is there: it moves every coefficient gradient by 0.7/sw_sum.
+    _, plain = loss_and_grad(*args[:-1])
+    np.testing.assert_allclose(
+        grads[:n_coef] - plain[:n_coef],
+        0.7 * np.sign(params[:n_coef]) / sw.sum(),
+        rtol=1e-9,
+    )

@@ -439,25 +439,19 @@ def test_forward_matches_reference(dtype, net, n_rows, hidden, output):
     assert_close(out, expected, dtype, max(1.0, float(np.abs(expected).max())))
 
 
-def run_cpu_loss_grad(X, Y, sw, params, layer_sizes, hidden, output, loss, alpha):
+def run_cpu_loss_grad(
+    X, Y, sw, params, layer_sizes, hidden, output, loss, alpha, l1=None
+):
+    """``cpu.loss_grad``; ``l1=None`` calls it without its trailing ``l1``."""
     grads = poisoned(params.shape, params.dtype)
     size = workspace_size(layer_sizes, X.shape[0])
     act_buf = poisoned(size, params.dtype)
     delta_buf = poisoned(size, params.dtype)
-    value = cpu.loss_grad(
-        X,
-        Y,
-        sw,
-        params,
-        layer_sizes,
-        hidden,
-        output,
-        loss,
-        alpha,
-        grads,
-        act_buf,
-        delta_buf,
-    )
+    args = (X, Y, sw, params, layer_sizes, hidden, output, loss, alpha, grads)
+    if l1 is None:
+        value = cpu.loss_grad(*args, act_buf, delta_buf)
+    else:
+        value = cpu.loss_grad(*args, act_buf, delta_buf, l1)
     return value, grads
 
 
@@ -483,13 +477,45 @@ def test_loss_grad_matches_reference(dtype, case, hidden, n_rows, weighted):
     assert_close(grads, expected_grads, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("case", ["softmax-log_loss", "identity-squared_error"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_loss_grad_with_l1_matches_reference(dtype, case, weighted):
+    """``l1 > 0`` adds ``l1 sum|W| / sw_sum`` and ``l1 sign(W) / sw_sum``
+    (coefficients only, an exact zero weight gets no push); ``l1 = 0`` passed
+    explicitly is the call without it."""
+    output, loss, n_out = OUTPUT_LOSS_CASES[case]
+    rng = rng_for(n_out, int(weighted), 11)
+    params, layer_sizes = random_net(rng, [4, 6, 5, n_out], dtype)
+    params[3] = 0.0  # a coefficient exactly at L1's kink
+    X, Y = make_data(rng, 33, layer_sizes, loss, dtype)
+    sw = sample_weights(rng, 33, weighted, dtype)
+    args = (X, Y, sw, params, layer_sizes, TANH, output, loss, 0.2)
+    value, grads = run_cpu_loss_grad(*args, l1=0.3)
+    expected_value, expected_grads = ref_loss_grad(*args, l1=0.3)
+    assert value == pytest.approx(expected_value, rel=RTOL[dtype], abs=RTOL[dtype])
+    assert_close(grads, expected_grads, dtype)
+
+    plain_value, plain_grads = run_cpu_loss_grad(*args)
+    zero_value, zero_grads = run_cpu_loss_grad(*args, l1=0.0)
+    assert zero_value == plain_value
+    np.testing.assert_array_equal(zero_grads, plain_grads)
+    sw_sum = float(np.sum(sw)) if weighted else 33.0
+    n_coef = int(param_layout(layer_sizes)[1][0])
+    l1_term = 0.3 * float(np.abs(params[:n_coef].astype(np.float64)).sum()) / sw_sum
+    assert value - plain_value == pytest.approx(l1_term, rel=10 * RTOL[dtype])
+    assert grads[3] == pytest.approx(plain_grads[3], rel=RTOL[dtype])
+    np.testing.assert_array_equal(grads[n_coef:], plain_grads[n_coef:])
+
+
 # --------------------------------------------------------------------------
 # one whole epoch
 # --------------------------------------------------------------------------
-def hyper_vector(dtype, solver, alpha=0.1):
-    """``[lr, momentum, nesterov, beta1, beta2, epsilon, alpha]``."""
+def hyper_vector(dtype, solver, alpha=0.1, l1=None):
+    """``[lr, momentum, nesterov, beta1, beta2, epsilon, alpha(, l1)]``."""
     lr = 0.05 if solver == SGD else 0.01
-    return np.array([lr, 0.9, 1.0, 0.9, 0.999, 1e-8, alpha], dtype=dtype)
+    values = [lr, 0.9, 1.0, 0.9, 0.999, 1e-8, alpha]
+    return np.array(values + ([] if l1 is None else [l1]), dtype=dtype)
 
 
 def run_cpu_epoch(
@@ -689,3 +715,44 @@ def test_train_epoch_with_seed_shuffles_sample_idx_reproducibly(solver):
     )
     assert loss_a == pytest.approx(expected_loss, rel=1e-10)
     assert_close(params_a, expected_params, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("solver", [SGD, ADAM], ids=["sgd", "adam"])
+def test_train_epoch_with_l1_in_hyper_matches_reference_epoch(dtype, solver):
+    """``hyper[7] = l1``: the epoch applies the L1 penalty in every batch, as
+    the oracle; a zero 8th entry is the 7-entry epoch."""
+    hidden, output, loss, n_out = EPOCH_CASES["tanh-softmax-log_loss"]
+    n_rows, batch_size = 35, 8
+    rng = rng_for(n_rows, solver, 3)
+    params0, layer_sizes = random_net(rng, [3, 8, 5, n_out], dtype)
+    X, Y = make_data(rng, n_rows, layer_sizes, loss, dtype)
+    sw = np.empty(0, dtype=dtype)
+    order = rng.permutation(n_rows).astype(np.int64)
+
+    def epoch(hyper):
+        params = params0.copy()
+        opt_m, opt_v = np.zeros_like(params), np.zeros_like(params)
+        step = np.zeros(1, dtype=np.int64)
+        codes = (hidden, output, loss)
+        value = run_cpu_epoch(
+            X, Y, sw, order.copy(), -1, params, layer_sizes, codes, batch_size,
+            solver, hyper, opt_m, opt_v, step,
+        )  # fmt: skip
+        return value, params
+
+    hyper = hyper_vector(dtype, solver, l1=0.05)
+    got_loss, got_params = epoch(hyper)
+    zeros = np.zeros_like(params0)
+    expected_loss, expected_params, *_ = ref_train_epoch(
+        X, Y, sw, order, params0, layer_sizes, hidden, output, loss, batch_size,
+        solver, hyper, zeros, zeros, 0,
+    )  # fmt: skip
+    assert got_loss == pytest.approx(expected_loss, rel=RTOL[dtype])
+    assert_close(got_params, expected_params, dtype)
+
+    loss_7, params_7 = epoch(hyper_vector(dtype, solver))
+    loss_0, params_0 = epoch(hyper_vector(dtype, solver, l1=0.0))
+    assert loss_0 == loss_7
+    np.testing.assert_array_equal(params_0, params_7)
+    assert got_loss > loss_7

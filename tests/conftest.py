@@ -1,0 +1,17 @@
+"""Test-suite configuration shared by every test module.
+
+``tests/cuda_sim/`` holds the CUDA-simulator lane: those tests need
+``NUMBA_ENABLE_CUDASIM=1`` set before numba is imported, so the normal run
+skips the folder and ``tests/test_cuda_simulator.py`` runs it in a
+subprocess with the variable set.
+"""
+
+import os
+
+collect_ignore = [] if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else ["cuda_sim"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "gpu: needs a real CUDA GPU (skipped without one)"
+    )
