@@ -85,6 +85,20 @@ train_epoch(X, Y, sw, sample_idx, seed, params, grads, layer_sizes,
     ``solver`` is
     :data:`SOLVER_CODES`; ``step`` (int64, length 1) is Adam's step counter.
     Returns scikit-learn's epoch loss ``sum_b(batch_loss_b * m_b) / n``.
+
+Sparse input (optional: :data:`SPARSE_KERNEL_NAMES`)
+----------------------------------------------------
+A CSR matrix enters as ``(indptr, indices, data)`` and is never densified:
+the first layer reads the stored entries of the batch's rows.
+
+sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out)
+    ``out[m, n] = f(X[rows] @ W[k, n] + b)``.
+sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb)
+    ``gW = (X[rows].T @ D[m, n] + alpha W) * scale``; ``gb = scale sum_m D``.
+forward_sparse / loss_grad_sparse / train_epoch_sparse
+    ``forward`` / ``loss_grad`` / ``train_epoch`` with ``X`` replaced by
+    ``indptr, indices, data`` (the row count comes from ``out`` or ``Y``).
+A backend without them trains sparse input on the CPU.
 """
 
 import numpy as np
@@ -122,6 +136,15 @@ KERNEL_NAMES = (
     "forward",
     "loss_grad",
     "train_epoch",
+)
+
+#: Optional kernels for CSR input (the CPU backend has them).
+SPARSE_KERNEL_NAMES = (
+    "sparse_dense_forward",
+    "sparse_dense_grad",
+    "forward_sparse",
+    "loss_grad_sparse",
+    "train_epoch_sparse",
 )
 
 

@@ -521,6 +521,65 @@ def _add_l1_sign(gW, W, c):
 
 
 # --------------------------------------------------------------------------
+# sparse first layer (CSR input, never densified)
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
+    """``out[m, n] = f(X[rows] @ W[k, n] + b)`` for CSR ``X`` (indptr, indices, data).
+
+    Row ``i`` of ``out`` is ``b + sum_p data[p] * W[indices[p]]`` over the
+    stored entries ``p`` of CSR row ``rows[i]``.
+    """
+    n = W.shape[1]
+    m = rows.shape[0]
+    for i in range(m):
+        oi = out[i]
+        for j in range(n):
+            oi[j] = b[j]
+        r = rows[i]
+        for p in range(indptr[r], indptr[r + 1]):
+            v = data[p]
+            wk = W[indices[p]]
+            for j in range(n):
+                oi[j] += v * wk[j]
+    _activate_rows(out, 0, m, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
+    """``gW = (X[rows].T @ D[m, n] + alpha W) * scale``; ``gb = scale sum_m D``.
+
+    ``X`` is CSR; only the rows of W that the batch touches get data terms,
+    every row gets the L2 term (as the dense kernel).
+    """
+    k = W.shape[0]
+    n = W.shape[1]
+    a = W.dtype.type(alpha)
+    sc = W.dtype.type(scale)
+    for i in range(k):
+        gi = gW[i]
+        for j in range(n):
+            gi[j] = 0.0
+    for i in range(rows.shape[0]):
+        di = D[i]
+        r = rows[i]
+        for p in range(indptr[r], indptr[r + 1]):
+            v = data[p]
+            gk = gW[indices[p]]
+            for j in range(n):
+                gk[j] += v * di[j]
+    _grad_epilogue(gW, W, a, sc, 0, k)
+    for j in range(n):
+        gb[j] = 0.0
+    for r in range(D.shape[0]):
+        dr = D[r]
+        for j in range(n):
+            gb[j] += dr[j]
+    for j in range(n):
+        gb[j] *= sc
+
+
+# --------------------------------------------------------------------------
 # whole network
 # --------------------------------------------------------------------------
 @njit(cache=True)
@@ -547,6 +606,10 @@ def _layout(layer_sizes):
 @njit(cache=True)
 def _batch_loss_grad(
     Xb,
+    indptr,
+    indices,
+    data,
+    rows,
     Yb,
     swb,
     params,
@@ -565,14 +628,19 @@ def _batch_loss_grad(
     delta_buf,
     l1,
 ):
-    """Forward, loss and backward for one batch ``Xb`` (m rows); returns loss.
+    """Forward, loss and backward for one batch (m rows); returns the loss.
+
+    The batch input is the dense ``Xb[m, n_0]``, or, when ``indptr`` is not
+    empty, the CSR rows ``rows`` of (indptr, indices, data), used by the first
+    layer directly (``Xb`` is then ignored).
 
     ``sq_coef`` is ``sum(W ** 2)`` over all coefficients (the L2 penalty),
     passed in because the optimizer computed it in its own pass. ``l1 > 0``
     adds ``l1 * sum|W| / sw_sum`` to the loss and ``l1 * sign(W) / sw_sum``
     to the coefficient gradients (``sign(0) = 0``); ``l1 == 0`` skips both.
     """
-    m = Xb.shape[0]
+    sparse = indptr.shape[0] > 0
+    m = rows.shape[0] if sparse else Xb.shape[0]
     n_layers = layer_sizes.shape[0] - 1
 
     # forward: layer l's output lives in slot l + 1 of act_buf
@@ -587,7 +655,10 @@ def _batch_loss_grad(
         act = hidden_activation
         if l == n_layers - 1:
             act = output_activation
-        dense_forward(A, W, b, act, Z)
+        if l == 0 and sparse:
+            sparse_dense_forward(indptr, indices, data, rows, W, b, act, Z)
+        else:
+            dense_forward(A, W, b, act, Z)
         A = Z
 
     if swb.shape[0] > 0:
@@ -618,7 +689,10 @@ def _batch_loss_grad(
         else:
             s = cap * slot_off[l]
             A_in = act_buf[s : s + m * fi].reshape((m, fi))
-        dense_grad(A_in, D, W, alpha, scale, gW, gb)
+        if l == 0 and sparse:
+            sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb)
+        else:
+            dense_grad(A_in, D, W, alpha, scale, gW, gb)
         if l1 != 0.0:
             _add_l1_sign(gW, W, l1 * scale)
         if l > 0:
@@ -627,6 +701,22 @@ def _batch_loss_grad(
             hidden_delta(D, W, A_in, hidden_activation, D_prev)
             D = D_prev
     return value
+
+
+@njit(cache=True)
+def _loss_grad_impl(
+    X, indptr, indices, data, Y, sw, params, layer_sizes, hidden_activation,
+    output_activation, loss, alpha, grads, act_buf, delta_buf, l1,
+):
+    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    n_coef = icpt_off[0]
+    n = Y.shape[0]
+    rows = np.arange(n if indptr.shape[0] > 0 else 0)
+    return _batch_loss_grad(
+        X, indptr, indices, data, rows, Y, sw, params, layer_sizes, coef_off,
+        icpt_off, slot_off, n, hidden_activation, output_activation, loss, alpha,
+        _sum_squares(params, n_coef), grads, act_buf, delta_buf, l1,
+    )
 
 
 @njit(cache=True)
@@ -650,28 +740,106 @@ def loss_grad(
     ``act_buf`` and ``delta_buf`` hold at least ``n * sum(layer_sizes)``
     entries; ``l1`` (default 0) is the L1 strength (see contract).
     """
+    no_csr = np.empty(0, dtype=np.int64)
+    return _loss_grad_impl(
+        X, no_csr, no_csr, params[:0], Y, sw, params, layer_sizes,
+        hidden_activation, output_activation, loss, alpha, grads, act_buf,
+        delta_buf, l1,
+    )
+
+
+@njit(cache=True)
+def loss_grad_sparse(
+    indptr,
+    indices,
+    data,
+    Y,
+    sw,
+    params,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    loss,
+    alpha,
+    grads,
+    act_buf,
+    delta_buf,
+    l1=0.0,
+):
+    """``loss_grad`` for a CSR ``X`` (indptr, indices, data) of ``Y.shape[0]`` rows."""
+    X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
+    return _loss_grad_impl(
+        X, indptr, indices, data, Y, sw, params, layer_sizes, hidden_activation,
+        output_activation, loss, alpha, grads, act_buf, delta_buf, l1,
+    )
+
+
+@njit(cache=True)
+def _train_epoch_impl(
+    X, indptr, indices, data, Y, sw, sample_idx, seed, params, grads, layer_sizes,
+    hidden_activation, output_activation, loss, batch_size, solver, hyper, opt_m,
+    opt_v, step, act_buf, delta_buf,
+):
+    sparse = indptr.shape[0] > 0
+    n = sample_idx.shape[0]
+    n_in = layer_sizes[0]
+    n_out = layer_sizes[layer_sizes.shape[0] - 1]
     coef_off, icpt_off, slot_off = _layout(layer_sizes)
     n_coef = icpt_off[0]
-    return _batch_loss_grad(
-        X,
-        Y,
-        sw,
-        params,
-        layer_sizes,
-        coef_off,
-        icpt_off,
-        slot_off,
-        X.shape[0],
-        hidden_activation,
-        output_activation,
-        loss,
-        alpha,
-        _sum_squares(params, n_coef),
-        grads,
-        act_buf,
-        delta_buf,
-        l1,
-    )
+    lr = hyper[0]
+    momentum = hyper[1]
+    nesterov = hyper[2] != 0.0
+    beta1 = hyper[3]
+    beta2 = hyper[4]
+    eps = hyper[5]
+    alpha = hyper[6]
+    l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
+    weighted = sw.shape[0] > 0
+
+    if seed >= 0:
+        np.random.seed(seed)
+        np.random.shuffle(sample_idx)
+
+    # Gathered targets/weights of one batch: small, so made once per epoch.
+    ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
+    swbuf = np.empty(batch_size if weighted else 0, dtype=Y.dtype)
+
+    sq_coef = _sum_squares(params, n_coef)
+    accumulated = 0.0
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        # CSR rows are read in place by the first layer; dense rows gathered.
+        rows = sample_idx[start : start + m]
+        Xb = act_buf[: (0 if sparse else m) * n_in].reshape((0 if sparse else m, n_in))
+        Yb = ybuf[: m * n_out].reshape((m, n_out))
+        swb = swbuf[: m if weighted else 0]
+        for r in range(m):
+            src = rows[r]
+            if not sparse:
+                xr = X[src]
+                xb = Xb[r]
+                for j in range(n_in):
+                    xb[j] = xr[j]
+            yr = Y[src]
+            yb = Yb[r]
+            for j in range(n_out):
+                yb[j] = yr[j]
+            if weighted:
+                swb[r] = sw[src]
+        batch_loss = _batch_loss_grad(
+            Xb, indptr, indices, data, rows, Yb, swb, params, layer_sizes,
+            coef_off, icpt_off, slot_off, batch_size, hidden_activation,
+            output_activation, loss, alpha, sq_coef, grads, act_buf, delta_buf, l1,
+        )
+        accumulated += batch_loss * m
+        if solver == ADAM:
+            step[0] += 1
+            sq_coef = adam_update(
+                params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
+            )
+        else:
+            sq_coef = sgd_update(params, grads, opt_m, lr, momentum, nesterov, n_coef)
+    return accumulated / n
 
 
 @njit(cache=True)
@@ -705,105 +873,109 @@ def train_epoch(
     ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size *
     sum(layer_sizes)`` entries each.
     """
-    n = sample_idx.shape[0]
-    n_in = layer_sizes[0]
-    n_out = layer_sizes[layer_sizes.shape[0] - 1]
-    coef_off, icpt_off, slot_off = _layout(layer_sizes)
-    n_coef = icpt_off[0]
-    lr = hyper[0]
-    momentum = hyper[1]
-    nesterov = hyper[2] != 0.0
-    beta1 = hyper[3]
-    beta2 = hyper[4]
-    eps = hyper[5]
-    alpha = hyper[6]
-    l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
-    weighted = sw.shape[0] > 0
-
-    if seed >= 0:
-        np.random.seed(seed)
-        np.random.shuffle(sample_idx)
-
-    # Gathered targets/weights of one batch: small, so made once per epoch.
-    ybuf = np.empty(batch_size * n_out, dtype=X.dtype)
-    swbuf = np.empty(batch_size if weighted else 0, dtype=X.dtype)
-
-    sq_coef = _sum_squares(params, n_coef)
-    accumulated = 0.0
-    for start in range(0, n, batch_size):
-        m = min(batch_size, n - start)
-        Xb = act_buf[: m * n_in].reshape((m, n_in))
-        Yb = ybuf[: m * n_out].reshape((m, n_out))
-        swb = swbuf[: m if weighted else 0]
-        for r in range(m):
-            src = sample_idx[start + r]
-            xr = X[src]
-            xb = Xb[r]
-            for j in range(n_in):
-                xb[j] = xr[j]
-            yr = Y[src]
-            yb = Yb[r]
-            for j in range(n_out):
-                yb[j] = yr[j]
-            if weighted:
-                swb[r] = sw[src]
-        batch_loss = _batch_loss_grad(
-            Xb,
-            Yb,
-            swb,
-            params,
-            layer_sizes,
-            coef_off,
-            icpt_off,
-            slot_off,
-            batch_size,
-            hidden_activation,
-            output_activation,
-            loss,
-            alpha,
-            sq_coef,
-            grads,
-            act_buf,
-            delta_buf,
-            l1,
-        )
-        accumulated += batch_loss * m
-        if solver == ADAM:
-            step[0] += 1
-            sq_coef = adam_update(
-                params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
-            )
-        else:
-            sq_coef = sgd_update(params, grads, opt_m, lr, momentum, nesterov, n_coef)
-    return accumulated / n
+    no_csr = np.empty(0, dtype=np.int64)
+    return _train_epoch_impl(
+        X, no_csr, no_csr, params[:0], Y, sw,
+        sample_idx, seed, params, grads, layer_sizes, hidden_activation,
+        output_activation, loss, batch_size, solver, hyper, opt_m, opt_v, step,
+        act_buf, delta_buf,
+    )
 
 
 @njit(cache=True)
-def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
-    """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks."""
-    n = X.shape[0]
+def train_epoch_sparse(
+    indptr,
+    indices,
+    data,
+    Y,
+    sw,
+    sample_idx,
+    seed,
+    params,
+    grads,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    loss,
+    batch_size,
+    solver,
+    hyper,
+    opt_m,
+    opt_v,
+    step,
+    act_buf,
+    delta_buf,
+):
+    """``train_epoch`` for a CSR ``X`` (indptr, indices, data): never densified.
+
+    The first layer reads each batch's CSR rows in place
+    (:func:`sparse_dense_forward`, :func:`sparse_dense_grad`).
+    """
+    X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
+    return _train_epoch_impl(
+        X, indptr, indices, data, Y, sw, sample_idx, seed, params, grads,
+        layer_sizes, hidden_activation, output_activation, loss, batch_size, solver,
+        hyper, opt_m, opt_v, step, act_buf, delta_buf,
+    )
+
+
+@njit(cache=True)
+def _forward_impl(
+    X, indptr, indices, data, n, params, layer_sizes, hidden_activation,
+    output_activation, out,
+):
+    sparse = indptr.shape[0] > 0
     n_layers = layer_sizes.shape[0] - 1
     coef_off, icpt_off, slot_off = _layout(layer_sizes)
     chunk = min(PREDICT_CHUNK, max(n, 1))
     widest = 1
     for l in range(1, n_layers):
         widest = max(widest, layer_sizes[l])
-    buf_a = np.empty(chunk * widest, dtype=X.dtype)
-    buf_b = np.empty(chunk * widest, dtype=X.dtype)
+    buf_a = np.empty(chunk * widest, dtype=out.dtype)
+    buf_b = np.empty(chunk * widest, dtype=out.dtype)
+    rows = np.arange(n if sparse else 0)
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        A = X[start : start + m]
+        A = X[start : start + m] if not sparse else X
         for l in range(n_layers):
             fi = layer_sizes[l]
             fo = layer_sizes[l + 1]
             W = params[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
             b = params[icpt_off[l] : icpt_off[l] + fo]
-            if l == n_layers - 1:
-                dense_forward(A, W, b, output_activation, out[start : start + m])
+            last = l == n_layers - 1
+            if last:
+                Z = out[start : start + m]
+            elif l % 2 == 0:
+                Z = buf_a[: m * fo].reshape((m, fo))
             else:
-                if l % 2 == 0:
-                    Z = buf_a[: m * fo].reshape((m, fo))
-                else:
-                    Z = buf_b[: m * fo].reshape((m, fo))
-                dense_forward(A, W, b, hidden_activation, Z)
-                A = Z
+                Z = buf_b[: m * fo].reshape((m, fo))
+            act = output_activation if last else hidden_activation
+            if l == 0 and sparse:
+                sub = rows[start : start + m]
+                sparse_dense_forward(indptr, indices, data, sub, W, b, act, Z)
+            else:
+                dense_forward(A, W, b, act, Z)
+            A = Z
+
+
+@njit(cache=True)
+def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
+    """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks."""
+    no_csr = np.empty(0, dtype=np.int64)
+    _forward_impl(
+        X, no_csr, no_csr, params[:0],
+        X.shape[0], params, layer_sizes, hidden_activation, output_activation, out,
+    )
+
+
+@njit(cache=True)
+def forward_sparse(
+    indptr, indices, data, params, layer_sizes, hidden_activation, output_activation,
+    out,
+):
+    """``forward`` for a CSR ``X`` (indptr, indices, data) of ``out.shape[0]`` rows."""
+    X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
+    _forward_impl(
+        X, indptr, indices, data, out.shape[0], params, layer_sizes,
+        hidden_activation, output_activation, out,
+    )
