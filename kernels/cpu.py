@@ -11,10 +11,16 @@ vectorises it. Bias + activation, the activation derivative and the L2 term
 are fused into the epilogue of the block that produced the values.
 """
 
+import os
+
 import numpy as np
 from numba import njit
 
 from . import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
+from ._cache import ensure_writable_cache
+
+# Before any @njit(cache=True): a read-only install still gets a cache.
+ensure_writable_cache(os.path.dirname(os.path.abspath(__file__)))
 
 # Reassociation and FMA contraction let LLVM vectorise reductions; no
 # 'nnan'/'ninf': NaN and inf must propagate so that divergence is detected.
