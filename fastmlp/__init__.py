@@ -1,12 +1,31 @@
 """fastmlp: scikit-learn compatible MLPs trained by Numba-compiled kernels.
 
-``import fastmlp`` compiles nothing and never imports ``numba.cuda``; kernels
-compile (or load from numba's cache) on first use, or ahead with
-:func:`warmup`.
+``import fastmlp`` is light: it compiles nothing, never imports
+``numba.cuda``, and loads the estimators (and scikit-learn, whose own import
+is most of the cost) on first access to them. Kernels compile, or load from
+numba's on-disk cache, on first use, or ahead with :func:`warmup`.
 """
 
-from ._mlp import FastMLPClassifier, FastMLPRegressor
-from ._warmup import warmup
+import importlib
 
 __version__ = "0.1.0"
 __all__ = ["FastMLPClassifier", "FastMLPRegressor", "warmup", "__version__"]
+
+_LAZY = {
+    "FastMLPClassifier": "._mlp",
+    "FastMLPRegressor": "._mlp",
+    "warmup": "._warmup",
+}
+
+
+def __getattr__(name):
+    # PEP 562: import the estimators (and scikit-learn) when first asked for.
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -107,3 +107,23 @@ def test_built_wheel_ships_kernels_inside_fastmlp(tmp_path):
 
 def test_version_is_exposed():
     assert fastmlp.__version__.count(".") == 2
+
+
+def test_import_fastmlp_loads_neither_sklearn_nor_numba(tmp_path):
+    code = (
+        "import sys, fastmlp\n"
+        "print(sorted(m for m in ('sklearn', 'numba', 'scipy', 'matplotlib') "
+        "if m in sys.modules))\n"
+        "fastmlp.FastMLPClassifier\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+        check=True,
+    )
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_unknown_attribute_raises_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        fastmlp.nothing  # noqa: B018
