@@ -6,6 +6,7 @@ backend's ``train_epoch`` once per epoch, so no Python runs per minibatch.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from .kernels import ACTIVATION_CODES, SOLVER_CODES, param_layout, workspace_size
 
@@ -200,7 +201,9 @@ class EpochRunner:
         self.backend = backend
         up = backend.to_device
         dtype = X.dtype
-        self.X = up(np.ascontiguousarray(X))
+        # CSR input stays sparse: its arrays go to the backend's *_sparse kernels.
+        self.csr = (X.indptr, X.indices, X.data) if sp.issparse(X) else None
+        self.X = None if self.csr else up(np.ascontiguousarray(X))
         self.Y = up(np.ascontiguousarray(Y, dtype=dtype))
         self.sw = up(
             np.empty(0, dtype=dtype)
@@ -230,12 +233,15 @@ class EpochRunner:
             up = self.backend.to_device
             self._resident = (up(params), up(grads), up(state.m), up(state.v))
         d_params, d_grads, d_m, d_v = self._resident
-        loss = self.backend.train_epoch(
-            self.X, self.Y, self.sw, self.sample_idx, seed, d_params, d_grads,
-            self.layer_sizes, self.hidden, self.output, self.loss, self.batch_size,
-            SOLVER_CODES[state.solver], hyper, d_m, d_v, state.step,
-            self.act_buf, self.delta_buf,
+        common = (
+            self.sample_idx, seed, d_params, d_grads, self.layer_sizes, self.hidden,
+            self.output, self.loss, self.batch_size, SOLVER_CODES[state.solver],
+            hyper, d_m, d_v, state.step, self.act_buf, self.delta_buf,
         )
+        if self.csr is not None:
+            loss = self.backend.train_epoch_sparse(*self.csr, self.Y, self.sw, *common)
+        else:
+            loss = self.backend.train_epoch(self.X, self.Y, self.sw, *common)
         if d_params is not params:
             params[:] = self.backend.to_host(d_params)
         return loss

@@ -59,6 +59,16 @@ def _check_two_classes(estimator, binarizer):
         )
 
 
+def _as_csr(X):
+    """Sparse input as CSR (the kernels' format); dense input unchanged."""
+    if sp.issparse(X):
+        X = X.tocsr()
+        if X.indices.dtype != X.indptr.dtype:
+            X.indices = X.indices.astype(np.int64)
+            X.indptr = X.indptr.astype(np.int64)
+    return X
+
+
 def _reject_sparse(X):
     if sp.issparse(X):
         raise TypeError(
@@ -191,7 +201,6 @@ class BaseFastMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._validate_params()
         device = resolve_device(self.device)
-        _reject_sparse(X)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -218,8 +227,16 @@ class BaseFastMLP(BaseEstimator):
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
 
-        self.device_ = device
         backend = get_backend(device)
+        if sp.issparse(X) and not hasattr(backend, "train_epoch_sparse"):
+            warnings.warn(
+                f"The {device} backend has no sparse kernels: training this sparse "
+                "input on the CPU.",
+                UserWarning,
+                stacklevel=3,
+            )
+            device, backend = "cpu", get_backend("cpu")
+        self.device_ = device
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(backend, X, y, sample_weight, layer_units, incremental)
         else:
@@ -285,7 +302,9 @@ class BaseFastMLP(BaseEstimator):
             self._set_params_vector(params)
         dtype = params.dtype
         backend = get_backend("cpu")
-        X = np.ascontiguousarray(X)
+        sparse = sp.issparse(X)
+        if not sparse:
+            X = np.ascontiguousarray(X)
         Y = np.ascontiguousarray(y, dtype=dtype)
         sw = (
             np.empty(0, dtype=dtype)
@@ -306,10 +325,16 @@ class BaseFastMLP(BaseEstimator):
 
         def loss_and_grad(x):
             work[:] = x
-            value = backend.loss_grad(
-                X, Y, sw, work, sizes, hidden, output, loss_code, alpha, grads,
-                act_buf, delta_buf, l1,
-            )
+            if sparse:
+                value = backend.loss_grad_sparse(
+                    X.indptr, X.indices, X.data, Y, sw, work, sizes, hidden, output,
+                    loss_code, alpha, grads, act_buf, delta_buf, l1,
+                )
+            else:
+                value = backend.loss_grad(
+                    X, Y, sw, work, sizes, hidden, output, loss_code, alpha, grads,
+                    act_buf, delta_buf, l1,
+                )
             return float(value), grads.astype(np.float64)
 
         result = scipy.optimize.minimize(
@@ -490,6 +515,16 @@ class BaseFastMLP(BaseEstimator):
         X = X.astype(dtype, copy=False)
         params = packed.astype(dtype, copy=False)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=X.dtype)
+        if sp.issparse(X):
+            X = _as_csr(X)
+            get_backend("cpu").forward_sparse(
+                X.indptr, X.indices, X.data, params,
+                np.array(self._layer_units, dtype=np.int64),
+                ACTIVATION_CODES[self.activation],
+                ACTIVATION_CODES[self.out_activation_],
+                out,
+            )
+            return out
         # On the GPU when the model's device can train there now, else the CPU
         # (a GPU-trained model unpickled on a CPU-only machine predicts there).
         backend = get_backend(prediction_device(self.device))
@@ -509,8 +544,10 @@ class BaseFastMLP(BaseEstimator):
         if "coefs_" not in self.__dict__:
             check_is_fitted(self)  # raises NotFittedError
         if not self._is_plain_valid_array(X):
-            _reject_sparse(X)
-            X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+                reset=False,
+            )
         return self._forward(X)
 
     def _is_plain_valid_array(self, X):
@@ -602,7 +639,7 @@ class BaseFastMLP(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -803,10 +840,12 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             self,
             X,
             y,
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             dtype=(np.float64, np.float32),
             reset=reset,
         )
+        X = _as_csr(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
 
@@ -1044,11 +1083,13 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             self,
             X,
             y,
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=True,
             dtype=(np.float64, np.float32),
             reset=reset,
         )
+        X = _as_csr(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):

@@ -8,7 +8,7 @@ key words; fastmlp must then raise an exception of the same type name (its
 Every failure must happen before any compute: a fresh estimator that failed
 to fit has no ``coefs_``.
 
-fastmlp's own errors (sparse X, ``device``, a single class, divergence) and
+fastmlp's own errors (``device``, a single class, divergence) and
 the missing ``partial_fit`` of solver='lbfgs' are checked for type, message
 and the state they leave behind.
 """
@@ -486,29 +486,6 @@ def test_lbfgs_rejects_bad_input_like_the_stochastic_solvers(kind):
     assert_same_error(
         kind, ValueError, param_error("max_fun", "an int"), solver="lbfgs", max_fun=0
     )
-
-
-@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
-@pytest.mark.parametrize("kind", KINDS)
-def test_sparse_X_raises_type_error(kind, fmt):
-    _, fast_cls = ESTIMATORS[kind]
-    X_sparse = sp.csr_matrix(X_OK).asformat(fmt)
-    est = fast_cls(**SMALL)
-    with pytest.raises(TypeError, match="Sparse data was passed.*toarray"):
-        est.fit(X_sparse, Y_OK[kind])
-    assert not hasattr(est, "coefs_")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(X_OK, Y_OK[kind])
-    with pytest.raises(TypeError, match="Sparse data was passed"):
-        est.predict(X_sparse)
-
-
-def test_sparse_X_raises_type_error_in_partial_fit():
-    with pytest.raises(TypeError, match="Sparse data was passed"):
-        FastMLPClassifier(**SMALL).partial_fit(
-            sp.csr_matrix(X_OK), Y_OK["classifier"], classes=[0, 1]
-        )
 
 
 # ----------------------------------------------------------------------------
