@@ -37,13 +37,27 @@ small device arrays, so no batch ever waits for the host.
 """
 
 import math
+import os
 from functools import cache
 from types import SimpleNamespace
 
+import numba
 import numpy as np
-from numba import cuda
 
 from . import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, config, param_layout
+from ._cache import ensure_writable_cache
+
+# Before the first @cuda.jit(cache=True): a read-only install must not fail.
+ensure_writable_cache(os.path.dirname(os.path.abspath(__file__)))
+from numba import cuda  # noqa: E402
+
+try:  # numba-cuda reads its own copy of NUMBA_CACHE_DIR, maybe before the above
+    from numba.cuda.core import config as _cuda_config
+
+    if numba.config.CACHE_DIR and not getattr(_cuda_config, "CACHE_DIR", None):
+        _cuda_config.CACHE_DIR = numba.config.CACHE_DIR
+except ImportError:  # pragma: no cover - older layouts
+    pass
 
 IDENTITY = ACTIVATION_CODES["identity"]
 LOGISTIC = ACTIVATION_CODES["logistic"]

@@ -158,6 +158,13 @@ def test_cpu_backend_defines_every_contract_kernel_with_a_docstring():
     assert fastmlp.kernels.cpu is cpu
 
 
+def test_cpu_to_device_and_to_host_are_identities():
+    """The CPU's memory is the host's: the engine's uploads cost nothing."""
+    a = np.arange(6.0).reshape(2, 3)
+    assert cpu.to_device(a) is a
+    assert cpu.to_host(a) is a
+
+
 # --------------------------------------------------------------------------
 # matrix products
 # --------------------------------------------------------------------------
