@@ -24,6 +24,10 @@ ensure_writable_cache(os.path.dirname(os.path.abspath(__file__)))
 
 # Reassociation and FMA contraction let LLVM vectorise reductions; no
 # 'nnan'/'ninf': NaN and inf must propagate so that divergence is detected.
+# Every kernel also uses error_model="numpy": with Python's error model each
+# float division checks for zero and may raise, which stops LLVM from
+# vectorising any loop that divides (Adam's update ran 4x slower); numpy's
+# model gives inf/NaN instead, which the engine reports as divergence.
 FASTMATH = {"reassoc", "contract", "nsz"}
 
 IDENTITY = ACTIVATION_CODES["identity"]
@@ -67,7 +71,7 @@ def to_host(device_array):
 # --------------------------------------------------------------------------
 # matrix products
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _gemm_nn_block(A, B, C, i0, i1, j0, j1):
     """``C[i0:i1, j0:j1] += A[i0:i1, :] @ B[:, j0:j1]`` (i1 - i0 <= 4).
 
@@ -104,7 +108,7 @@ def _gemm_nn_block(A, B, C, i0, i1, j0, j1):
                     ci[j] += a * bp[j]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def gemm_nn(A, B, C):
     """``C[m, n] = A[m, k] @ B[k, n]``; C-contiguous, one float dtype."""
     m = A.shape[0]
@@ -119,7 +123,7 @@ def gemm_nn(A, B, C):
             _gemm_nn_block(A, B, C, i0, i1, j0, j1)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _gemm_nt_row(A, B, C, i):
     """``C[i, :] = A[i, :] @ B.T``, four output columns per pass."""
     k = A.shape[1]
@@ -155,14 +159,14 @@ def _gemm_nt_row(A, B, C, i):
         j += 1
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def gemm_nt(A, B, C):
     """``C[m, n] = A[m, k] @ B[n, k].T``; C-contiguous, one float dtype."""
     for i in range(A.shape[0]):
         _gemm_nt_row(A, B, C, i)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _gemm_tn_block(A, B, C, i0, i1):
     """``C[i0:i1, :] = A[:, i0:i1].T @ B`` (i1 - i0 <= 4)."""
     k = A.shape[0]
@@ -197,7 +201,7 @@ def _gemm_tn_block(A, B, C, i0, i1):
                     ci[j] += a * bp[j]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def gemm_tn(A, B, C):
     """``C[m, n] = A[k, m].T @ B[k, n]``; C-contiguous, one float dtype."""
     m = A.shape[1]
@@ -206,9 +210,79 @@ def gemm_tn(A, B, C):
 
 
 # --------------------------------------------------------------------------
+# exp and tanh that vectorise
+# --------------------------------------------------------------------------
+# numba lowers np.exp/np.tanh to scalar libm calls, which LLVM cannot
+# vectorise (no SVML in llvmlite's wheels): ~10 ns an element, the largest
+# cost of a small tanh network. These are plain arithmetic plus a table
+# lookup, computed in float64 for both dtypes (relative error < 3e-14 in
+# float64, correctly rounded float32 results within 1 ulp), and keep NaN, inf
+# and the sign of zero.
+_POW2 = np.ldexp(1.0, np.arange(-1022, 1024))  # 2**k for k in [-1022, 1023]
+_INV_LN2 = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so k * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _exp(x):
+    """``exp(x)`` for a float64 ``x``: ``2**k * e**r`` with ``|r| <= ln2 / 2``.
+
+    Results are clamped to ``[exp(-708), exp(709)]`` (normal float64 numbers);
+    NaN stays NaN.
+    """
+    finite = x == x
+    xs = x if finite else 0.0
+    if xs > 709.0:
+        xs = 709.0
+    if xs < -708.0:
+        xs = -708.0
+    k = np.floor(xs * _INV_LN2 + 0.5)
+    r = (xs - k * _LN2_HI) - k * _LN2_LO
+    # Taylor series of e**r to r**13: the truncation error is below 1e-17.
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    e = p * _POW2[np.int64(k) + 1022]
+    return e if finite else x
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+def _tanh(x):
+    """``tanh(x)`` for a float64 ``x``: odd Taylor series near 0, else exp."""
+    a = abs(x)
+    if a > 20.0:
+        a = 20.0  # tanh(20) == 1 in float64
+    a2 = a * a
+    q = -929569.0 / 638512875.0
+    q = q * a2 + 21844.0 / 6081075.0
+    q = q * a2 - 1382.0 / 155925.0
+    q = q * a2 + 62.0 / 2835.0
+    q = q * a2 - 17.0 / 315.0
+    q = q * a2 + 2.0 / 15.0
+    q = q * a2 - 1.0 / 3.0
+    small = a + a * a2 * q  # |x| < 0.1: the series' tail is below 1e-19
+    e = _exp(-2.0 * a)
+    big = (1.0 - e) / (1.0 + e)
+    t = small if a < 0.1 else big
+    return np.copysign(t, x)  # NaN in, NaN out (a is NaN, so is t)
+
+
+# --------------------------------------------------------------------------
 # activations
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _activate_rows(Z, i0, i1, activation):
     """Apply ``activation`` in place to rows ``i0:i1`` of ``Z``."""
     n = Z.shape[1]
@@ -217,12 +291,12 @@ def _activate_rows(Z, i0, i1, activation):
         for i in range(i0, i1):
             zi = Z[i]
             for j in range(n):
-                zi[j] = one / (one + np.exp(-zi[j]))
+                zi[j] = 1.0 / (1.0 + _exp(-np.float64(zi[j])))
     elif activation == TANH:
         for i in range(i0, i1):
             zi = Z[i]
             for j in range(n):
-                zi[j] = np.tanh(zi[j])
+                zi[j] = _tanh(np.float64(zi[j]))
     elif activation == RELU:
         for i in range(i0, i1):
             zi = Z[i]
@@ -239,7 +313,7 @@ def _activate_rows(Z, i0, i1, activation):
                     mx = zi[j]
             s = Z.dtype.type(0)
             for j in range(n):
-                e = np.exp(zi[j] - mx)
+                e = Z.dtype.type(_exp(np.float64(zi[j] - mx)))
                 zi[j] = e
                 s += e
             inv = one / s
@@ -249,16 +323,16 @@ def _activate_rows(Z, i0, i1, activation):
         for i in range(i0, i1):
             zi = Z[i]
             for j in range(n):
-                zi[j] = np.exp(zi[j])
+                zi[j] = _exp(np.float64(zi[j]))
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def apply_activation(Z, activation):
     """``Z[m, n] = f(Z)`` in place for an activation code (softmax by row)."""
     _activate_rows(Z, 0, Z.shape[0], activation)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _derivative_rows(A, D, i0, i1, activation):
     """``D[i] *= f'(.)`` written with the activation output ``A`` (rows i0:i1)."""
     n = A.shape[1]
@@ -287,7 +361,7 @@ def _derivative_rows(A, D, i0, i1, activation):
 # --------------------------------------------------------------------------
 # layers
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _bias_activate_rows(Z, b, i0, i1, activation):
     """``Z[i0:i1] = f(Z[i0:i1] + b)`` (the epilogue after a BLAS product)."""
     n = Z.shape[1]
@@ -298,7 +372,7 @@ def _bias_activate_rows(Z, b, i0, i1, activation):
     _activate_rows(Z, i0, i1, activation)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def dense_forward(A, W, b, activation, out):
     """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``, bias and f fused per block."""
     m = A.shape[0]
@@ -319,7 +393,7 @@ def dense_forward(A, W, b, activation, out):
         _activate_rows(out, i0, i1, activation)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def hidden_delta(D_next, W, A, activation, out):
     """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])``, fused by row."""
     m = D_next.shape[0]
@@ -333,7 +407,7 @@ def hidden_delta(D_next, W, A, activation, out):
         _derivative_rows(A, out, i, i + 1, activation)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _grad_epilogue(gW, W, a, sc, i0, i1):
     """``gW[i0:i1] = (gW[i0:i1] + a * W[i0:i1]) * sc``."""
     n = gW.shape[1]
@@ -344,7 +418,7 @@ def _grad_epilogue(gW, W, a, sc, i0, i1):
             gi[j] = (gi[j] + a * wi[j]) * sc
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def dense_grad(A, D, W, alpha, scale, gW, gb):
     """``gW = (A[m, k].T @ D[m, n] + alpha W) * scale``; ``gb = scale * sum_m D``."""
     k = A.shape[1]
@@ -372,7 +446,7 @@ def dense_grad(A, D, W, alpha, scale, gW, gb):
 # --------------------------------------------------------------------------
 # loss
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss_output_delta(P, Y, sw, loss, delta):
     """``delta = (P - Y) * sw``; returns ``sum_i sw_i * loss_i`` (see contract)."""
     m = P.shape[0]
@@ -420,7 +494,7 @@ def loss_output_delta(P, Y, sw, loss, delta):
 # --------------------------------------------------------------------------
 # optimizers: one pass over the flat parameter vector
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _sgd_range(params, grads, velocity, lr, momentum, nesterov, lo, hi):
     """SGD on ``params[lo:hi]``; returns the sum of squares of the new values."""
     p = params[lo:hi]
@@ -444,7 +518,7 @@ def _sgd_range(params, grads, velocity, lr, momentum, nesterov, lo, hi):
     return sq
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     """``v = mu v - lr g``; ``p += v`` (or ``mu v - lr g`` with Nesterov).
 
@@ -457,7 +531,7 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     return sq
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _adam_range(params, grads, m, v, lr_t, b1, b2, eps, lo, hi):
     """Adam on ``params[lo:hi]``; returns the sum of squares of the new values."""
     one = params.dtype.type(1)
@@ -478,7 +552,7 @@ def _adam_range(params, grads, m, v, lr_t, b1, b2, eps, lo, hi):
     return sq
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     """Adam step number ``t``: moments, bias-corrected rate, update; one pass.
 
@@ -495,7 +569,7 @@ def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     return float(sq)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _sum_squares(x, n):
     s = 0.0
     for i in range(n):
@@ -503,7 +577,7 @@ def _sum_squares(x, n):
     return s
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _sum_abs(x, n):
     """``sum |x[:n]|`` (the L1 penalty of the coefficients)."""
     s = 0.0
@@ -512,7 +586,7 @@ def _sum_abs(x, n):
     return s
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _add_l1_sign(gW, W, c):
     """``gW += c * sign(W)`` with ``sign(0) = 0`` (L1's subgradient)."""
     c = W.dtype.type(c)
@@ -529,7 +603,7 @@ def _add_l1_sign(gW, W, c):
 # --------------------------------------------------------------------------
 # sparse first layer (CSR input, never densified)
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
     """``out[m, n] = f(X[rows] @ W[k, n] + b)`` for CSR ``X`` (indptr, indices, data).
 
@@ -551,7 +625,7 @@ def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
     _activate_rows(out, 0, m, activation)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
     """``gW = (X[rows].T @ D[m, n] + alpha W) * scale``; ``gb = scale sum_m D``.
 
@@ -588,7 +662,7 @@ def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
 # --------------------------------------------------------------------------
 # whole network
 # --------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _layout(layer_sizes):
     """Offsets of coefficients, intercepts and activation slots (per row)."""
     n_layers = layer_sizes.shape[0] - 1
@@ -609,7 +683,7 @@ def _layout(layer_sizes):
     return coef_off, icpt_off, slot_off
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _batch_loss_grad(
     Xb,
     indptr,
@@ -709,7 +783,7 @@ def _batch_loss_grad(
     return value
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _loss_grad_impl(
     X, indptr, indices, data, Y, sw, params, layer_sizes, hidden_activation,
     output_activation, loss, alpha, grads, act_buf, delta_buf, l1,
@@ -725,7 +799,7 @@ def _loss_grad_impl(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_grad(
     X,
     Y,
@@ -754,7 +828,7 @@ def loss_grad(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_grad_sparse(
     indptr,
     indices,
@@ -780,7 +854,7 @@ def loss_grad_sparse(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _train_epoch_impl(
     X, indptr, indices, data, Y, sw, sample_idx, seed, params, grads, layer_sizes,
     hidden_activation, output_activation, loss, batch_size, solver, hyper, opt_m,
@@ -848,7 +922,7 @@ def _train_epoch_impl(
     return accumulated / n
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train_epoch(
     X,
     Y,
@@ -888,7 +962,7 @@ def train_epoch(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train_epoch_sparse(
     indptr,
     indices,
@@ -925,7 +999,7 @@ def train_epoch_sparse(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _forward_impl(
     X, indptr, indices, data, n, params, layer_sizes, hidden_activation,
     output_activation, out,
@@ -964,7 +1038,7 @@ def _forward_impl(
             A = Z
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks."""
     no_csr = np.empty(0, dtype=np.int64)
@@ -974,7 +1048,7 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_sparse(
     indptr, indices, data, params, layer_sizes, hidden_activation, output_activation,
     out,
