@@ -20,7 +20,9 @@ class BackendUnavailableError(RuntimeError):
     """The requested device cannot be used on this machine or in this build."""
 
 
+@functools.lru_cache(maxsize=1)
 def _numba_cuda_installed():
+    # Cached: find_spec walks sys.path (~35 us), and predict asks every call.
     return importlib.util.find_spec("numba_cuda") is not None
 
 

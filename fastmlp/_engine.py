@@ -5,6 +5,9 @@ The estimators validate and orchestrate; this module owns the state of a fit
 backend's ``train_epoch`` once per epoch, so no Python runs per minibatch.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -255,3 +258,52 @@ class EpochRunner:
             state.m[:] = self.backend.to_host(d_m)
         if d_v is not state.v:
             state.v[:] = self.backend.to_host(d_v)
+
+
+#: Rows per thread below which prediction stays on one thread.
+PARALLEL_MIN_ROWS = 8192
+_pool = None
+
+
+def prediction_threads():
+    """Threads for CPU prediction: ``NUMBA_NUM_THREADS`` if set, else the usable cores."""
+    env = os.environ.get("NUMBA_NUM_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def cpu_forward(backend, X, params, layer_sizes, hidden, output, out):
+    """The CPU ``forward`` over row ranges in parallel threads.
+
+    The kernel releases the GIL and the split follows its row chunks, so the
+    result is the single-threaded one, bit for bit. Threads (not numba's ``parallel=True``): numba's
+    default threading layer aborts when called from several Python threads at
+    once, which a web server or a threaded search may do.
+    """
+    global _pool
+    n = X.shape[0]
+    threads = 1
+    if n >= 2 * PARALLEL_MIN_ROWS:
+        threads = min(prediction_threads(), n // PARALLEL_MIN_ROWS)
+    if threads <= 1:
+        backend.forward(X, params, layer_sizes, hidden, output, out)
+        return
+    if _pool is None or _pool._max_workers < threads:
+        _pool = ThreadPoolExecutor(threads, thread_name_prefix="fastmlp-predict")
+    # Split at multiples of the kernel's row chunk: every row then meets the
+    # same products as in one thread, and the result is bitwise the same.
+    chunk = getattr(backend, "PREDICT_CHUNK", 1)
+    bounds = (np.linspace(0, n / chunk, threads + 1).round() * chunk).astype(np.int64)
+    bounds[-1] = n
+    jobs = [
+        _pool.submit(
+            backend.forward, X[a:b], params, layer_sizes, hidden, output, out[a:b]
+        )
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    for job in jobs:
+        job.result()

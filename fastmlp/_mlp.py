@@ -528,6 +528,17 @@ class BaseFastMLP(BaseEstimator):
         # On the GPU when the model's device can train there now, else the CPU
         # (a GPU-trained model unpickled on a CPU-only machine predicts there).
         backend = get_backend(prediction_device(self.device))
+        if backend.__name__.endswith(".cpu"):
+            _engine.cpu_forward(
+                backend,
+                np.ascontiguousarray(X),
+                params,
+                np.array(self._layer_units, dtype=np.int64),
+                ACTIVATION_CODES[self.activation],
+                ACTIVATION_CODES[self.out_activation_],
+                out,
+            )
+            return out
         up = backend.to_device
         d_out = up(out)
         backend.forward(

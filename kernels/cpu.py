@@ -1038,9 +1038,12 @@ def _forward_impl(
             A = Z
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
-    """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks."""
+    """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks.
+
+    Releases the GIL, so callers can predict row ranges in parallel threads.
+    """
     no_csr = np.empty(0, dtype=np.int64)
     _forward_impl(
         X, no_csr, no_csr, params[:0],
@@ -1048,7 +1051,7 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def forward_sparse(
     indptr, indices, data, params, layer_sizes, hidden_activation, output_activation,
     out,
