@@ -221,6 +221,10 @@ def render_markdown(doc):
         "",
     ]
     lines += _jit_section(doc)
+    if doc.get("gemm"):
+        from bench.gemm import render_markdown as gemm_markdown
+
+        lines += [gemm_markdown(doc["gemm"], level=2)]
     lines += ["## Workloads", ""]
     lines.append(
         markdown_table(
@@ -274,7 +278,8 @@ def _grouped_bars(ax, workloads, impls, value, label_fmt, floor=None):
 
 
 def write_plots(doc, out_dir):
-    """``samples_per_s.png`` and ``speedup_vs_sklearn.png``; [] without matplotlib."""
+    """``samples_per_s.png``, ``speedup_vs_sklearn.png`` and, with a GEMM sweep,
+    ``gemm.png``; [] without matplotlib."""
     try:
         import matplotlib
 
@@ -325,4 +330,8 @@ def write_plots(doc, out_dir):
         fig.savefig(out_dir / "speedup_vs_sklearn.png", dpi=120)
         plt.close(fig)
         written.append("speedup_vs_sklearn.png")
+    if doc.get("gemm"):
+        from bench.gemm import write_plot
+
+        written += write_plot(doc["gemm"], out_dir)
     return written

@@ -133,6 +133,14 @@ def build_parser():
     parser.add_argument(
         "--no-plots", action="store_true", help="do not write PNG plots"
     )
+    parser.add_argument(
+        "--gemm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="append the sweep of bench.gemm (own GEMM kernels vs BLAS in "
+        "numba, GFLOP/s per shape; not the 'gemm' of --impls); default: on "
+        "with --workloads all",
+    )
     return parser
 
 
@@ -556,6 +564,13 @@ def run(args):
             params["hidden_layer_sizes"] = list(params["hidden_layer_sizes"])
             jit["fresh_process"] = fresh_process_probe(params, args.fastmlp_stand_in)
 
+    gemm_doc = None
+    if args.gemm or (args.gemm is None and args.workloads.strip() == "all"):
+        from bench import gemm
+
+        log("[gemm] own GEMM kernels vs BLAS in numba (python -m bench.gemm)")
+        gemm_doc = gemm.sweep(quick=quick)
+
     machine["loadavg_end"] = (
         list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     )
@@ -585,6 +600,7 @@ def run(args):
         "workloads": workloads_info,
         "results": results,
         "fastmlp_jit": jit if has_fastmlp else None,
+        "gemm": gemm_doc,
     }
     text = report.render_markdown(doc)
     print(text)

@@ -1,0 +1,734 @@
+"""Own GEMM kernels vs BLAS inside numba over MLP shapes: ``python -m bench.gemm``.
+
+For every shape of the sweep (a batch of ``m`` rows through a layer of
+``fan_in -> fan_out`` units) and each of the three products a training step
+makes, this times the project's own kernel (``fastmlp.kernels.cpu.gemm_nn``,
+``gemm_nt``, ``gemm_tn``) against BLAS through ``np.dot`` inside an ``@njit``
+function, both called ``reps`` times in a jitted loop, so neither pays
+Python's call overhead (inside ``train_epoch`` neither does):
+
+====  ============================  ==================  =============
+op    product                       GEMM (m x k x n)    kernel
+====  ============================  ==================  =============
+nn    ``X[B, fi] @ W[fi, fo]``      B x fi x fo         dense_forward
+nt    ``D[B, fo] @ W[fi, fo].T``    B x fo x fi         hidden_delta
+tn    ``A[B, fi].T @ D[B, fo]``     fi x B x fo         dense_grad
+====  ============================  ==================  =============
+
+``m * k * n = B * fi * fo`` in all three; the kernels send a product to BLAS
+when it is at least ``fastmlp.kernels.cpu.BLAS_MIN_WORK``. The report says
+which one that rule picks, whether it is the measured faster one, and which
+threshold would have lost the least time over the sweep. It also measures the
+machine's peak single-call SGEMM (numpy, 1024^3) as the yardstick.
+
+Writes ``gemm.md``, ``gemm.json`` and ``gemm.png`` to ``--out``;
+:func:`sweep`, :func:`render_markdown` and :func:`write_plot` are what
+``python -m bench.run --gemm`` calls.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from fastmlp.kernels import cpu
+from numba import njit
+
+__all__ = [
+    "OPS",
+    "blas_nn",
+    "blas_nt",
+    "blas_tn",
+    "gemm_arrays",
+    "gemm_dims",
+    "measure_peak",
+    "render_markdown",
+    "sweep",
+    "sweep_shapes",
+    "write_plot",
+]
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+
+#: The three products of a training step, in the order of the table.
+OPS = ("nn", "nt", "tn")
+
+OP_DESCRIPTIONS = {
+    "nn": "X @ W, forward (dense_forward)",
+    "nt": "D @ W.T, input gradient (hidden_delta)",
+    "tn": "A.T @ D, weight gradient (dense_grad)",
+}
+
+#: Batch sizes and layer widths of the grid (every fan_in x fan_out pair).
+BATCHES = (10, 64, 256, 512)
+FANS = (8, 64, 256, 1024)
+QUICK_BATCHES = (10, 64)
+QUICK_FANS = (8, 64)
+
+#: Batch and layer sizes of the WORKLOADS.md networks (their exact shapes
+#: join the grid).
+WORKLOAD_LAYERS = {
+    "playground": (10, (2, 8, 8, 1)),
+    "digits": (64, (64, 128, 10)),
+    "mnist": (256, (784, 256, 128, 10)),
+    "wide": (512, (512, 1024, 1024, 10)),
+}
+
+#: Seconds per timed sample (a jitted loop of ``reps`` calls) and samples per
+#: implementation, interleaved own / BLAS.
+TARGET_S = 0.005
+SAMPLES = 5
+QUICK_TARGET_S = 0.002
+QUICK_SAMPLES = 3
+
+#: A pick within this relative margin of the faster one counts as a tie.
+TIE = 0.10
+
+
+def _log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# The kernels timed: BLAS through np.dot in numba, and jitted repeat loops.
+# The ``blas_*`` wrappers are what bench/test_bench_kernels.py times against
+# the own kernels (same numba dispatch on both sides).
+
+
+@njit(cache=True)
+def blas_nn(A, B, C):
+    """``C = A @ B`` through BLAS (``np.dot`` inside numba)."""
+    np.dot(A, B, C)
+
+
+@njit(cache=True)
+def blas_nt(A, B, C):
+    """``C = A @ B.T`` through BLAS."""
+    np.dot(A, B.T, C)
+
+
+@njit(cache=True)
+def blas_tn(A, B, C):
+    """``C = A.T @ B`` through BLAS."""
+    np.dot(A.T, B, C)
+
+
+@njit(cache=True)
+def _own_nn_loop(A, B, C, reps):
+    for _ in range(reps):
+        cpu.gemm_nn(A, B, C)
+
+
+@njit(cache=True)
+def _own_nt_loop(A, B, C, reps):
+    for _ in range(reps):
+        cpu.gemm_nt(A, B, C)
+
+
+@njit(cache=True)
+def _own_tn_loop(A, B, C, reps):
+    for _ in range(reps):
+        cpu.gemm_tn(A, B, C)
+
+
+@njit(cache=True)
+def _blas_nn_loop(A, B, C, reps):
+    for _ in range(reps):
+        np.dot(A, B, C)
+
+
+@njit(cache=True)
+def _blas_nt_loop(A, B, C, reps):
+    for _ in range(reps):
+        np.dot(A, B.T, C)
+
+
+@njit(cache=True)
+def _blas_tn_loop(A, B, C, reps):
+    for _ in range(reps):
+        np.dot(A.T, B, C)
+
+
+_LOOPS = {
+    "nn": (_own_nn_loop, _blas_nn_loop),
+    "nt": (_own_nt_loop, _blas_nt_loop),
+    "tn": (_own_tn_loop, _blas_tn_loop),
+}
+
+
+def gemm_arrays(op, batch, fan_in, fan_out, dtype=np.float32, seed=0):
+    """Operands ``(A, B, C)`` of ``op`` for a layer, C-contiguous, in [-1, 1).
+
+    ``nn``: ``A = X[batch, fan_in]``, ``B = W[fan_in, fan_out]``,
+    ``C[batch, fan_out]``; ``nt``: ``A = D[batch, fan_out]``, ``B = W``,
+    ``C[batch, fan_in]``; ``tn``: ``A = X``, ``B = D[batch, fan_out]``,
+    ``C[fan_in, fan_out]``.
+    """
+    rng = np.random.default_rng(seed)
+
+    def rand(*shape):
+        return rng.uniform(-1.0, 1.0, shape).astype(dtype)
+
+    if op == "nn":
+        return rand(batch, fan_in), rand(fan_in, fan_out), rand(batch, fan_out)
+    if op == "nt":
+        return rand(batch, fan_out), rand(fan_in, fan_out), rand(batch, fan_in)
+    if op == "tn":
+        return rand(batch, fan_in), rand(batch, fan_out), rand(fan_in, fan_out)
+    raise ValueError(f"unknown op {op!r}; choose from {OPS}")
+
+
+def gemm_dims(op, batch, fan_in, fan_out):
+    """``(m, k, n)`` of the product ``C[m, n] = A[m, k] B[k, n]`` of ``op``."""
+    return {
+        "nn": (batch, fan_in, fan_out),
+        "nt": (batch, fan_out, fan_in),
+        "tn": (fan_in, batch, fan_out),
+    }[op]
+
+
+def sweep_shapes(quick=False):
+    """``[(batch, fan_in, fan_out, workloads), ...]`` sorted by ``m*k*n``.
+
+    The grid of batch x fan_in x fan_out over :data:`BATCHES` and
+    :data:`FANS` (quick: the small ones), plus every layer of the
+    WORKLOADS.md networks at its batch size (``workloads`` names them; the
+    quick sweep keeps the playground and digits ones).
+    """
+    batches, fans = (QUICK_BATCHES, QUICK_FANS) if quick else (BATCHES, FANS)
+    shapes = {(b, fi, fo): [] for b in batches for fi in fans for fo in fans}
+    for name, (batch, sizes) in WORKLOAD_LAYERS.items():
+        if quick and name not in ("playground", "digits"):
+            continue
+        for fi, fo in zip(sizes[:-1], sizes[1:], strict=True):
+            shapes.setdefault((batch, fi, fo), []).append(name)
+    return sorted(
+        ((b, fi, fo, tuple(w)) for (b, fi, fo), w in shapes.items()),
+        key=lambda s: (s[0] * s[1] * s[2], s),
+    )
+
+
+# --------------------------------------------------------------------------
+# Timing
+
+
+def _seconds_per_call(loop, args, reps):
+    start = time.perf_counter()
+    loop(*args, reps)
+    return (time.perf_counter() - start) / reps
+
+
+def _calibrate(loop, args, target_s):
+    """Calls per sample so that one sample lasts about ``target_s``."""
+    loop(*args, 1)  # compile (or load from the cache) and warm the caches
+    reps = 1
+    while True:
+        start = time.perf_counter()
+        loop(*args, reps)
+        elapsed = time.perf_counter() - start
+        if elapsed >= 0.2 * target_s or reps >= 10**7:
+            break
+        reps = int(reps * min(100.0, max(2.0, target_s / max(elapsed, 1e-9))))
+    return max(1, round(reps * target_s / elapsed))
+
+
+def time_pair(
+    op, batch, fan_in, fan_out, dtype=np.float32, target_s=TARGET_S, samples=SAMPLES
+):
+    """Time the own kernel and BLAS on one shape, interleaved.
+
+    Returns
+    -------
+    dict with the seconds per call of each sample (``own_s``, ``blas_s``),
+    the calls per sample, and whether the two results agree.
+    """
+    own_loop, blas_loop = _LOOPS[op]
+    A, B, C = gemm_arrays(op, batch, fan_in, fan_out, dtype)
+    args = (A, B, C)
+    reps = {
+        "own": _calibrate(own_loop, args, target_s),
+        "blas": _calibrate(blas_loop, args, target_s),
+    }
+    times = {"own": [], "blas": []}
+    for s in range(samples):
+        order = ("own", "blas") if s % 2 == 0 else ("blas", "own")
+        for name in order:
+            loop = own_loop if name == "own" else blas_loop
+            times[name].append(_seconds_per_call(loop, args, reps[name]))
+    own_loop(A, B, C, 1)
+    C_own = C.copy()
+    blas_loop(A, B, C, 1)
+    scale = np.abs(C).max() + 1.0
+    agree = bool(np.abs(C_own - C).max() <= 1e-3 * scale)
+    return {
+        "own_s": times["own"],
+        "blas_s": times["blas"],
+        "reps": reps,
+        "agree": agree,
+    }
+
+
+def measure_peak(n=1024, dtype=np.float32, calls=5):
+    """Best single-call GFLOP/s of numpy's GEMM at ``n^3`` (the machine's peak).
+
+    Also times BLAS through numba (:func:`blas_nn`, which links scipy's BLAS,
+    possibly another build than numpy's) on the same operands.
+    """
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, n)).astype(dtype)
+    B = rng.standard_normal((n, n)).astype(dtype)
+    C = np.empty((n, n), dtype=dtype)
+    flop = 2.0 * n**3
+    result = {"n": n}
+    for name, fn in (
+        ("numpy", lambda: np.matmul(A, B, out=C)),
+        ("numba_blas", lambda: blas_nn(A, B, C)),
+    ):
+        fn()
+        best = math.inf
+        for _ in range(calls):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+        result[f"{name}_gflops"] = flop / best / 1e9
+    return result
+
+
+def _threads_info():
+    try:
+        from threadpoolctl import threadpool_info
+
+        return [
+            {
+                k: p.get(k)
+                for k in ("internal_api", "version", "num_threads", "filepath")
+            }
+            for p in threadpool_info()
+        ]
+    except Exception:  # noqa: BLE001 - informational only
+        return None
+
+
+def _loadavg():
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _pick_loss(row, blas_from):
+    """Seconds of the rule's pick over the faster one's, minus 1."""
+    t = row["blas_s_median"] if row["mkn"] >= blas_from else row["own_s_median"]
+    return t / min(row["own_s_median"], row["blas_s_median"]) - 1.0
+
+
+def best_threshold(rows, current):
+    """The ``BLAS from m*k*n >= T`` rule that loses least time over ``rows``.
+
+    Loss of a rule = geometric mean over the rows of (seconds of its pick /
+    seconds of the faster one) - 1, every shape weighted alike.
+
+    Returns
+    -------
+    dict: ``blas_from`` (the best T, a measured ``m*k*n``, or None for "never
+    BLAS"), ``own_up_to`` (the largest ``m*k*n`` below it), ``loss_pct`` and
+    the loss of ``current`` (``current_loss_pct``), ``current_wrong`` (rows
+    where the current rule's pick is slower by more than :data:`TIE`).
+    """
+    if not rows:
+        return None
+    sizes = sorted({r["mkn"] for r in rows})
+
+    def loss(blas_from):
+        logs = [math.log1p(_pick_loss(r, blas_from)) for r in rows]
+        return 100.0 * math.expm1(sum(logs) / len(logs))
+
+    candidates = [*sizes, math.inf]
+    losses = [loss(t) for t in candidates]
+    i = min(range(len(candidates)), key=losses.__getitem__)
+    return {
+        "blas_from": None if candidates[i] == math.inf else candidates[i],
+        "own_up_to": sizes[i - 1] if i > 0 else None,
+        "loss_pct": losses[i],
+        "current": current,
+        "current_loss_pct": loss(current),
+        "current_wrong": sum(1 for r in rows if _pick_loss(r, current) > TIE),
+        "rows": len(rows),
+    }
+
+
+def sweep(
+    quick=False,
+    dtype="float32",
+    target_s=None,
+    samples=None,
+    threads=None,
+    progress=True,
+):
+    """Run the whole sweep; returns the results document (see ``gemm.json``).
+
+    Parameters
+    ----------
+    quick : bool, default=False
+        Small shapes and short samples: a smoke test.
+    dtype : str, default="float32"
+    target_s, samples : optional
+        Seconds per sample and samples per implementation (defaults:
+        :data:`TARGET_S`, :data:`SAMPLES` or their quick variants).
+    threads : int, optional
+        Cap BLAS threads (threadpoolctl) for the sweep; default: as set.
+    progress : bool, default=True
+        A progress line per measurement on stderr.
+    """
+    from contextlib import nullcontext
+
+    dt = np.dtype(dtype).type
+    if target_s is None:
+        target_s = QUICK_TARGET_S if quick else TARGET_S
+    if samples is None:
+        samples = QUICK_SAMPLES if quick else SAMPLES
+    if threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        # numba's np.dot links scipy's BLAS (often another build than numpy's),
+        # loaded at its first use: load it now, or the limits miss it.
+        tiny = np.ones((2, 2), dtype=dt)
+        blas_nn(tiny, tiny, np.empty_like(tiny))
+
+        limits = threadpool_limits(limits=threads)
+    else:
+        limits = nullcontext()
+    shapes = sweep_shapes(quick)
+    load_start = _loadavg()
+    rows = []
+    start = time.perf_counter()
+    with limits:
+        peak = measure_peak(256 if quick else 1024, dt, calls=2 if quick else 5)
+        if progress:
+            _log(
+                f"[gemm] peak {peak['n']}^3: numpy {peak['numpy_gflops']:.1f} "
+                f"GFLOP/s, BLAS in numba {peak['numba_blas_gflops']:.1f} GFLOP/s"
+            )
+        blas_info = _threads_info()  # inside the limits: the threads used
+        total = len(shapes) * len(OPS)
+        for op in OPS:
+            for batch, fan_in, fan_out, workloads in shapes:
+                t = time_pair(op, batch, fan_in, fan_out, dt, target_s, samples)
+                m, k, n = gemm_dims(op, batch, fan_in, fan_out)
+                mkn = m * k * n
+                flop = 2.0 * mkn
+                own = statistics.median(t["own_s"])
+                blas = statistics.median(t["blas_s"])
+                pick = "blas" if mkn >= cpu.BLAS_MIN_WORK else "own"
+                faster = "own" if own < blas else "blas"
+                loss = (blas if pick == "blas" else own) / min(own, blas) - 1.0
+                row = {
+                    "op": op,
+                    "batch": batch,
+                    "fan_in": fan_in,
+                    "fan_out": fan_out,
+                    "m": m,
+                    "k": k,
+                    "n": n,
+                    "mkn": mkn,
+                    "workloads": list(workloads),
+                    "own_s_median": own,
+                    "blas_s_median": blas,
+                    "own_gflops": flop / own / 1e9,
+                    "blas_gflops": flop / blas / 1e9,
+                    "own_speedup": statistics.median(
+                        b / o for o, b in zip(t["own_s"], t["blas_s"], strict=True)
+                    ),
+                    "pick": pick,
+                    "faster": faster,
+                    "pick_loss_pct": 100.0 * loss,
+                    "pick_ok": "yes"
+                    if pick == faster
+                    else ("tie" if loss <= TIE else "no"),
+                    **t,
+                }
+                rows.append(row)
+                if not t["agree"]:
+                    _log(f"[gemm] WARNING own and BLAS results differ: {row}")
+                if progress:
+                    _log(
+                        f"[gemm] {len(rows)}/{total} {op} {m}x{k}x{n}: own "
+                        f"{row['own_gflops']:7.2f}, BLAS {row['blas_gflops']:7.2f} "
+                        f"GFLOP/s; picks {pick}, {row['pick_ok']}"
+                    )
+    thresholds = {
+        op: best_threshold([r for r in rows if r["op"] == op], cpu.BLAS_MIN_WORK)
+        for op in OPS
+    }
+    thresholds["all"] = best_threshold(rows, cpu.BLAS_MIN_WORK)
+    import numba
+
+    return {
+        "schema": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": bool(quick),
+        "dtype": np.dtype(dtype).name,
+        "blas_min_work": cpu.BLAS_MIN_WORK,
+        "target_s": target_s,
+        "samples": samples,
+        "threads": threads,
+        "seconds": time.perf_counter() - start,
+        "peak": peak,
+        "machine": {
+            "cpu_model": _cpu_model(),
+            "cpus_usable": len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count(),
+            "loadavg_start": load_start,
+            "loadavg_end": _loadavg(),
+            "numpy": np.__version__,
+            "numba": numba.__version__,
+            "blas": blas_info,
+        },
+        "rows": rows,
+        "thresholds": thresholds,
+    }
+
+
+# --------------------------------------------------------------------------
+# Report
+
+
+def _int(value):
+    return "-" if value is None else f"{value:,}"
+
+
+def _threshold_line(name, t):
+    if t is None:
+        return f"- {name}: no shapes"
+    if t["blas_from"] is None:
+        best = "never BLAS"
+    elif t["own_up_to"] is None:
+        best = "always BLAS"
+    else:
+        best = f"BLAS from m*k*n = {t['blas_from']:,} (own up to {t['own_up_to']:,})"
+    return (
+        f"- {name}: best rule {best}, loses {t['loss_pct']:.1f}%; the current "
+        f"rule (BLAS from {t['current']:,}) loses {t['current_loss_pct']:.1f}% and "
+        f"picks the slower by more than {100 * TIE:.0f}% on {t['current_wrong']} "
+        f"of {t['rows']} shapes"
+    )
+
+
+def render_markdown(doc, level=1):
+    """The sweep as markdown: peak, threshold verdicts and the table."""
+    from bench.report import markdown_table
+
+    h = "#" * level
+    peak = doc["peak"]
+    m = doc["machine"]
+    lines = [f"{h} GEMM sweep: own kernels vs BLAS in numba ({doc['dtype']})", ""]
+    if doc.get("command"):  # bench.run's report gives its own command
+        lines += [f"`{doc['command']}` at {doc['created']}", ""]
+    if doc["quick"]:
+        lines += ["(quick: small shapes, short samples; not a measurement)", ""]
+    load, load_end = m.get("loadavg_start"), m.get("loadavg_end")
+    if load and load_end:
+        lines.append(
+            f"- CPU: {m.get('cpu_model')}, {m.get('cpus_usable')} usable CPUs; "
+            f"1-min load average {load[0]:.2f} -> {load_end[0]:.2f}"
+        )
+        if m.get("cpus_usable") and max(load[0], load_end[0]) > 0.5 * m["cpus_usable"]:
+            lines.append(
+                "- **The machine was busy: multi-threaded BLAS calls wait for a "
+                "descheduled thread (up to a time slice each); `--threads 1` "
+                "measures the kernels, not the scheduler.**"
+            )
+    lines += [
+        f"- machine's measured peak, one {peak['n']}^3 GEMM: numpy "
+        f"**{peak['numpy_gflops']:.1f} GFLOP/s**, BLAS through numba "
+        f"{peak['numba_blas_gflops']:.1f} GFLOP/s (best of calls)",
+        "- both sides called in a jitted loop (no Python per call); GFLOP/s = "
+        f"2 m k n / median of {doc['samples']} samples; own/BLAS = median of "
+        "paired BLAS s / own s (> 1: own faster)",
+        f"- pick: the kernels' rule, BLAS when m*k*n >= BLAS_MIN_WORK = "
+        f"{doc['blas_min_work']:,}; ok = yes (the faster), tie (within "
+        f"{100 * TIE:.0f}%), no (slower by more; loss %)",
+    ]
+    blas = doc["machine"].get("blas") or []
+    if blas:
+        lines.append(
+            "- BLAS: "
+            + ", ".join(
+                f"{b.get('internal_api')} {b.get('version')} "
+                f"({b.get('num_threads')} threads)"
+                for b in blas
+            )
+        )
+    lines += ["", "Time lost to the dispatch rule (geometric mean over shapes):", ""]
+    for name in (*OPS, "all"):
+        label = "all ops" if name == "all" else f"{name} ({OP_DESCRIPTIONS[name]})"
+        lines.append(_threshold_line(label, doc["thresholds"].get(name)))
+    rows = []
+    for r in doc["rows"]:
+        rows.append(
+            [
+                r["op"],
+                f"{r['batch']}x{r['fan_in']}->{r['fan_out']}",
+                f"{r['m']}x{r['k']}x{r['n']}",
+                _int(r["mkn"]),
+                f"{r['own_gflops']:.2f}",
+                f"{r['blas_gflops']:.2f}",
+                f"{r['own_speedup']:.2f}",
+                r["pick"],
+                r["pick_ok"]
+                + (f" ({r['pick_loss_pct']:.0f}%)" if r["pick_ok"] == "no" else ""),
+                ",".join(r["workloads"]),
+            ]
+        )
+    lines += [
+        "",
+        markdown_table(
+            [
+                "op",
+                "batch x layer",
+                "m x k x n",
+                "m*k*n",
+                "own GFLOP/s",
+                "BLAS GFLOP/s",
+                "own/BLAS",
+                "pick",
+                "ok",
+                "workload",
+            ],
+            rows,
+            align="lllrrrrlll",
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_plot(doc, out_dir, name="gemm.png"):
+    """GFLOP/s vs m*k*n (log-log), own vs BLAS, one panel per op; [] without
+    matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    fig, axes = plt.subplots(1, len(OPS), figsize=(13, 4.2), sharey=True)
+    peak = doc["peak"]["numpy_gflops"]
+    for ax, op in zip(axes, OPS, strict=True):
+        rows = sorted((r for r in doc["rows"] if r["op"] == op), key=lambda r: r["mkn"])
+        x = [r["mkn"] for r in rows]
+        ax.loglog(x, [r["own_gflops"] for r in rows], "o", ms=4, label="own")
+        ax.loglog(
+            x,
+            [r["blas_gflops"] for r in rows],
+            "s",
+            ms=4,
+            mfc="none",
+            label="BLAS (np.dot in numba)",
+        )
+        ax.axvline(
+            doc["blas_min_work"],
+            color="grey",
+            ls="--",
+            lw=0.8,
+            label=f"BLAS_MIN_WORK {doc['blas_min_work']:,}",
+        )
+        ax.axhline(
+            peak,
+            color="black",
+            ls=":",
+            lw=0.8,
+            label=f"numpy {doc['peak']['n']}^3 peak {peak:.0f}",
+        )
+        ax.set_title(f"{op}: {OP_DESCRIPTIONS[op]}", fontsize=9)
+        ax.set_xlabel("m*k*n")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel(f"GFLOP/s ({doc['dtype']})")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=len(labels))
+    fig.suptitle("Own GEMM vs BLAS inside numba", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(Path(out_dir) / name, dpi=120)
+    plt.close(fig)
+    return [name]
+
+
+# --------------------------------------------------------------------------
+# Command line
+
+
+def build_parser():
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.gemm",
+        description="Own GEMM kernels vs BLAS (np.dot in numba) over MLP shapes.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small shapes, short samples (a few seconds)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder of gemm.md, gemm.json, gemm.png (default: bench/results)",
+    )
+    parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        help=f"timed samples per kernel and shape "
+        f"(default {SAMPLES}, quick {QUICK_SAMPLES})",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="cap BLAS threads (threadpoolctl)"
+    )
+    parser.add_argument("--no-plot", action="store_true", help="skip gemm.png")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of ``python -m bench.gemm``."""
+    args = build_parser().parse_args(argv)
+    doc = sweep(
+        quick=args.quick, dtype=args.dtype, samples=args.samples, threads=args.threads
+    )
+    doc["command"] = " ".join(
+        ["python -m bench.gemm", *(sys.argv[1:] if argv is None else argv)]
+    )
+    text = render_markdown(doc)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "gemm.md").write_text(text)
+    (args.out / "gemm.json").write_text(json.dumps(doc, indent=2) + "\n")
+    written = ["gemm.md", "gemm.json"]
+    if not args.no_plot:
+        written += write_plot(doc, args.out)
+    _log(
+        f"wrote {', '.join(str(args.out / w) for w in written)}; sweep "
+        f"{doc['seconds']:.1f} s"
+    )
+    return doc
+
+
+if __name__ == "__main__":
+    main()

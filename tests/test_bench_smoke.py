@@ -1,0 +1,95 @@
+"""Smoke test of the benchmark harness (``bench/``): its ``--quick`` paths run.
+
+``bench`` is not an installed package, so both commands run as
+``python -m ...`` subprocesses from the repository root. Tiny data, few
+epochs, one repeat, BLAS capped at one thread (a shared CI machine stays
+quick and steady); no torch. These check that the harness works and writes
+sane output, not speed.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+TIMEOUT_S = 300
+
+
+def _run_module(module, *args):
+    """``python -m module args`` from the repository root; fails on error."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert proc.returncode == 0, (
+        f"python -m {module} failed ({proc.returncode}):\n"
+        f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    )
+    return proc
+
+
+def _check_gemm_rows(rows):
+    assert rows, "the GEMM sweep measured no shape"
+    assert {r["op"] for r in rows} == {"nn", "nt", "tn"}
+    for r in rows:
+        assert r["own_gflops"] > 0 and r["blas_gflops"] > 0, r
+        assert r["pick"] in ("own", "blas") and r["faster"] in ("own", "blas"), r
+        assert r["agree"], f"own and BLAS products differ: {r}"
+
+
+def test_bench_run_quick_writes_results_for_fastmlp_and_sklearn(tmp_path):
+    out = tmp_path / "results"
+    proc = _run_module(
+        "bench.run",
+        "--quick",
+        "--no-plots",
+        "--no-fresh-process",
+        "--impls",
+        "fastmlp,sklearn",
+        "--threads",
+        "1",
+        "--gemm",
+        "--out",
+        str(out),
+    )
+    doc = json.loads((out / "results.json").read_text())
+    rows = doc["results"]
+    workloads = doc["config"]["workloads"]
+    assert workloads, "no workload ran"
+    for impl in ("fastmlp", "sklearn"):
+        for workload in workloads:
+            [row] = [r for r in rows if r["impl"] == impl and r["workload"] == workload]
+            assert row["samples_per_s"] > 0, row
+            assert 0.0 <= row["accuracy"] <= 1.0, row
+            assert row["speedup_vs_sklearn"] > 0, row
+            assert row["predict_rows_per_s"] > 0, row
+    assert doc["fastmlp_jit"] is not None
+    _check_gemm_rows(doc["gemm"]["rows"])
+    text = (out / "results.md").read_text()
+    assert "## Training" in text and "## GEMM sweep" in text
+    assert text.strip() in proc.stdout
+
+
+def test_bench_gemm_quick_reports_own_and_blas(tmp_path):
+    out = tmp_path / "gemm"
+    _run_module("bench.gemm", "--quick", "--threads", "1", "--out", str(out))
+    doc = json.loads((out / "gemm.json").read_text())
+    _check_gemm_rows(doc["rows"])
+    assert doc["peak"]["numpy_gflops"] > 0
+    assert doc["blas_min_work"] > 0
+    assert doc["thresholds"]["all"]["rows"] == len(doc["rows"])
+    text = (out / "gemm.md").read_text()
+    assert "own GFLOP/s" in text and "BLAS GFLOP/s" in text
+    table_rows = [line for line in text.splitlines() if line.startswith("| nn ")]
+    assert len(table_rows) == sum(r["op"] == "nn" for r in doc["rows"])
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (out / "gemm.png").stat().st_size > 0
