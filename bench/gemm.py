@@ -16,7 +16,7 @@ tn    ``A[B, fi].T @ D[B, fo]``     fi x B x fo         dense_grad
 ====  ============================  ==================  =============
 
 ``m * k * n = B * fi * fo`` in all three; the kernels send a product to BLAS
-when it is at least ``fastmlp.kernels.cpu.BLAS_MIN_WORK``. The report says
+when it is at least ``fastmlp.kernels.cpu.BLAS_MIN_WORK[op]``. The report says
 which one that rule picks, whether it is the measured faster one, and which
 threshold would have lost the least time over the sweep. It also measures the
 machine's peak single-call SGEMM (numpy, 1024^3) as the yardstick.
@@ -434,7 +434,7 @@ def sweep(
                 flop = 2.0 * mkn
                 own = statistics.median(t["own_s"])
                 blas = statistics.median(t["blas_s"])
-                pick = "blas" if mkn >= cpu.BLAS_MIN_WORK else "own"
+                pick = "blas" if mkn >= cpu.BLAS_MIN_WORK[op] else "own"
                 faster = "own" if own < blas else "blas"
                 loss = (blas if pick == "blas" else own) / min(own, blas) - 1.0
                 row = {
@@ -472,10 +472,11 @@ def sweep(
                         f"GFLOP/s; picks {pick}, {row['pick_ok']}"
                     )
     thresholds = {
-        op: best_threshold([r for r in rows if r["op"] == op], cpu.BLAS_MIN_WORK)
+        op: best_threshold([r for r in rows if r["op"] == op], cpu.BLAS_MIN_WORK[op])
         for op in OPS
     }
-    thresholds["all"] = best_threshold(rows, cpu.BLAS_MIN_WORK)
+    # One rule for all three products, judged against the nn threshold.
+    thresholds["all"] = best_threshold(rows, cpu.BLAS_MIN_WORK["nn"])
     import numba
 
     return {
@@ -483,7 +484,7 @@ def sweep(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": bool(quick),
         "dtype": np.dtype(dtype).name,
-        "blas_min_work": cpu.BLAS_MIN_WORK,
+        "blas_min_work": dict(cpu.BLAS_MIN_WORK),
         "target_s": target_s,
         "samples": samples,
         "threads": threads,
@@ -561,8 +562,9 @@ def render_markdown(doc, level=1):
         "- both sides called in a jitted loop (no Python per call); GFLOP/s = "
         f"2 m k n / median of {doc['samples']} samples; own/BLAS = median of "
         "paired BLAS s / own s (> 1: own faster)",
-        f"- pick: the kernels' rule, BLAS when m*k*n >= BLAS_MIN_WORK = "
-        f"{doc['blas_min_work']:,}; ok = yes (the faster), tie (within "
+        "- pick: the kernels' rule, BLAS when m*k*n >= BLAS_MIN_WORK[op] = "
+        + ", ".join(f"{op} {v:,}" for op, v in doc["blas_min_work"].items())
+        + f"; ok = yes (the faster), tie (within "
         f"{100 * TIE:.0f}%), no (slower by more; loss %)",
     ]
     blas = doc["machine"].get("blas") or []
@@ -644,11 +646,11 @@ def write_plot(doc, out_dir, name="gemm.png"):
             label="BLAS (np.dot in numba)",
         )
         ax.axvline(
-            doc["blas_min_work"],
+            max(doc["blas_min_work"][op], 1),
             color="grey",
             ls="--",
             lw=0.8,
-            label=f"BLAS_MIN_WORK {doc['blas_min_work']:,}",
+            label=f"BLAS_MIN_WORK[{op!r}] {doc['blas_min_work'][op]:,}",
         )
         ax.axhline(
             peak,

@@ -241,10 +241,20 @@ class EpochRunner:
             self.output, self.loss, self.batch_size, SOLVER_CODES[state.solver],
             hyper, d_m, d_v, state.step, self.act_buf, self.delta_buf,
         )
-        if self.csr is not None:
-            loss = self.backend.train_epoch_sparse(*self.csr, self.Y, self.sw, *common)
-        else:
-            loss = self.backend.train_epoch(self.X, self.Y, self.sw, *common)
+        # Subnormals flushed to zero during the epoch (CPU backend, x86): they
+        # slow late epochs of long fits several times over.
+        enter = getattr(self.backend, "flush_denormals_enter", None)
+        saved = enter() if enter is not None else None
+        try:
+            if self.csr is not None:
+                loss = self.backend.train_epoch_sparse(
+                    *self.csr, self.Y, self.sw, *common
+                )
+            else:
+                loss = self.backend.train_epoch(self.X, self.Y, self.sw, *common)
+        finally:
+            if saved is not None:
+                self.backend.flush_denormals_exit(saved)
         if d_params is not params:
             params[:] = self.backend.to_host(d_params)
         return loss

@@ -18,6 +18,7 @@ from numba import njit
 
 from . import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
 from ._cache import ensure_writable_cache
+from ._fpenv import flush_denormals_enter, flush_denormals_exit  # noqa: F401
 
 # Before any @njit(cache=True): a read-only install still gets a cache.
 ensure_writable_cache(os.path.dirname(os.path.abspath(__file__)))
@@ -50,9 +51,16 @@ COL_BLOCK = 256
 # Rows per chunk in the prediction pass (activations stay in L2).
 PREDICT_CHUNK = 256
 # Products with at least this many multiply-adds (m * k * n) go to BLAS
-# (``np.dot`` inside the JIT); smaller ones to the project's own loops, which
-# avoid BLAS's call overhead. Measured crossover: ``python -m bench.gemm``.
-BLAS_MIN_WORK = 8192
+# (``np.dot`` inside the JIT), smaller ones to the project's own loops. The
+# crossovers are measured per orientation by ``python -m bench.gemm`` (2-core
+# AVX-512 machine, float32, one BLAS thread): for X @ W BLAS wins at every MLP
+# shape, even 10x2x8; the own loops win for D @ W.T up to ~640 multiply-adds
+# and for A.T @ D below 640 (tiny playground layers), by ~1.3x.
+BLAS_MIN_WORK_NN = 0
+BLAS_MIN_WORK_NT = 4096
+BLAS_MIN_WORK_TN = 640
+#: The same thresholds by orientation (read by bench/gemm.py).
+BLAS_MIN_WORK = {"nn": BLAS_MIN_WORK_NN, "nt": BLAS_MIN_WORK_NT, "tn": BLAS_MIN_WORK_TN}
 
 
 # --------------------------------------------------------------------------
@@ -377,7 +385,7 @@ def dense_forward(A, W, b, activation, out):
     """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``, bias and f fused per block."""
     m = A.shape[0]
     n = W.shape[1]
-    if m * A.shape[1] * n >= BLAS_MIN_WORK:
+    if m * A.shape[1] * n >= BLAS_MIN_WORK_NN:
         np.dot(A, W, out)
         for i0 in range(0, m, 8):
             _bias_activate_rows(out, b, i0, min(i0 + 8, m), activation)
@@ -397,7 +405,7 @@ def dense_forward(A, W, b, activation, out):
 def hidden_delta(D_next, W, A, activation, out):
     """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])``, fused by row."""
     m = D_next.shape[0]
-    if m * W.shape[0] * W.shape[1] >= BLAS_MIN_WORK:
+    if m * W.shape[0] * W.shape[1] >= BLAS_MIN_WORK_NT:
         np.dot(D_next, W.T, out)
         for i0 in range(0, m, 8):
             _derivative_rows(A, out, i0, min(i0 + 8, m), activation)
@@ -425,7 +433,7 @@ def dense_grad(A, D, W, alpha, scale, gW, gb):
     n = D.shape[1]
     a = W.dtype.type(alpha)
     sc = W.dtype.type(scale)
-    if A.shape[0] * k * n >= BLAS_MIN_WORK:
+    if A.shape[0] * k * n >= BLAS_MIN_WORK_TN:
         np.dot(A.T, D, gW)
         _grad_epilogue(gW, W, a, sc, 0, k)
     else:
