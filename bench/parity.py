@@ -38,7 +38,7 @@ SOLVERS = ("adam", "sgd", "lbfgs")
 
 
 def load(name):
-    """``(X, y, is_classification)`` for a dataset name; y standardised for regression."""
+    """``(X, y, is_classification)`` of a dataset; regression y standardised."""
     if name in CLASSIFICATION:
         X, y = CLASSIFICATION[name](return_X_y=True)
         return X, y, True
@@ -56,7 +56,9 @@ def score_pair(name, solver, seed, params):
         X, y, test_size=0.25, random_state=seed, stratify=y if is_clf else None
     )
     fast_cls, sk_cls = (
-        (FastMLPClassifier, MLPClassifier) if is_clf else (FastMLPRegressor, MLPRegressor)
+        (FastMLPClassifier, MLPClassifier)
+        if is_clf
+        else (FastMLPRegressor, MLPRegressor)
     )
     scores, seconds = [], []
     for cls in (fast_cls, sk_cls):

@@ -7,6 +7,7 @@ backend's ``train_epoch`` once per epoch, so no Python runs per minibatch.
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,7 +38,7 @@ def glorot_init(layer_units, activation, random_state, dtype):
     coef_off, icpt_off, n_params = param_layout(layer_units)
     params = np.empty(n_params, dtype=dtype)
     factor = 2.0 if activation == "logistic" else 6.0
-    for i, (fan_in, fan_out) in enumerate(zip(layer_units[:-1], layer_units[1:])):
+    for i, (fan_in, fan_out) in enumerate(pairwise(layer_units)):
         bound = np.sqrt(factor / (fan_in + fan_out))
         w = random_state.uniform(-bound, bound, (fan_in, fan_out))
         b = random_state.uniform(-bound, bound, fan_out)
@@ -118,8 +119,12 @@ def unpack(params, layer_units):
     """Views of the flat vector as ``(coefs, intercepts)`` lists."""
     coef_off, icpt_off, _ = param_layout(layer_units)
     coefs, intercepts = [], []
-    for i, (fan_in, fan_out) in enumerate(zip(layer_units[:-1], layer_units[1:])):
-        coefs.append(params[coef_off[i] : coef_off[i] + fan_in * fan_out].reshape(fan_in, fan_out))
+    for i, (fan_in, fan_out) in enumerate(pairwise(layer_units)):
+        coefs.append(
+            params[coef_off[i] : coef_off[i] + fan_in * fan_out].reshape(
+                fan_in, fan_out
+            )
+        )
         intercepts.append(params[icpt_off[i] : icpt_off[i] + fan_out])
     return coefs, intercepts
 
@@ -156,7 +161,9 @@ class OptimizerState:
     counts its own steps.
     """
 
-    def __init__(self, solver, n_params, dtype, learning_rate_init, lr_schedule, power_t):
+    def __init__(
+        self, solver, n_params, dtype, learning_rate_init, lr_schedule, power_t
+    ):
         self.solver = solver
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
@@ -169,7 +176,9 @@ class OptimizerState:
     def iteration_ends(self, time_step):
         """Per-epoch schedule update (sgd ``invscaling``), as scikit-learn."""
         if self.solver == "sgd" and self.lr_schedule == "invscaling":
-            self.learning_rate = self.learning_rate_init / (time_step + 1) ** self.power_t
+            self.learning_rate = (
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
 
     def trigger_stopping(self, msg, verbose):
         """Stop (True) or, for sgd ``adaptive``, divide the rate by 5 (False)."""
@@ -183,7 +192,7 @@ class OptimizerState:
             return True
         self.learning_rate /= 5.0
         if verbose:
-            print(msg + " Setting learning rate to %f" % self.learning_rate)
+            print(f"{msg} Setting learning rate to {self.learning_rate:f}")
         return False
 
 
@@ -199,8 +208,19 @@ class EpochRunner:
     :meth:`sync_optimizer`, once, at the end of the fit.
     """
 
-    def __init__(self, backend, X, Y, sample_weight, layer_units, activation,
-                 out_activation, loss_code, batch_size, verbose=False):
+    def __init__(
+        self,
+        backend,
+        X,
+        Y,
+        sample_weight,
+        layer_units,
+        activation,
+        out_activation,
+        loss_code,
+        batch_size,
+        verbose=False,
+    ):
         self.backend = backend
         up = backend.to_device
         dtype = X.dtype
@@ -237,9 +257,22 @@ class EpochRunner:
             self._resident = (up(params), up(grads), up(state.m), up(state.v))
         d_params, d_grads, d_m, d_v = self._resident
         common = (
-            self.sample_idx, seed, d_params, d_grads, self.layer_sizes, self.hidden,
-            self.output, self.loss, self.batch_size, SOLVER_CODES[state.solver],
-            hyper, d_m, d_v, state.step, self.act_buf, self.delta_buf,
+            self.sample_idx,
+            seed,
+            d_params,
+            d_grads,
+            self.layer_sizes,
+            self.hidden,
+            self.output,
+            self.loss,
+            self.batch_size,
+            SOLVER_CODES[state.solver],
+            hyper,
+            d_m,
+            d_v,
+            state.step,
+            self.act_buf,
+            self.delta_buf,
         )
         # Subnormals flushed to zero during the epoch (CPU backend, x86): they
         # slow late epochs of long fits several times over.
@@ -276,7 +309,7 @@ _pool = None
 
 
 def prediction_threads():
-    """Threads for CPU prediction: ``NUMBA_NUM_THREADS`` if set, else the usable cores."""
+    """Threads for CPU prediction: ``NUMBA_NUM_THREADS``, else the usable cores."""
     env = os.environ.get("NUMBA_NUM_THREADS")
     if env:
         return max(1, int(env))
@@ -290,9 +323,10 @@ def cpu_forward(backend, X, params, layer_sizes, hidden, output, out):
     """The CPU ``forward`` over row ranges in parallel threads.
 
     The kernel releases the GIL and the split follows its row chunks, so the
-    result is the single-threaded one, bit for bit. Threads (not numba's ``parallel=True``): numba's
-    default threading layer aborts when called from several Python threads at
-    once, which a web server or a threaded search may do.
+    result is the single-threaded one, bit for bit. Python threads, not
+    numba's ``parallel=True``: numba's default threading layer aborts when
+    called from several Python threads at once, which a web server or a
+    threaded search may do.
     """
     global _pool
     n = X.shape[0]

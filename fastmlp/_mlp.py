@@ -35,7 +35,10 @@ def _check_sample_weight(sample_weight, n_samples, dtype):
         sw = np.full(n_samples, sample_weight, dtype=dtype)
     else:
         sw = check_array(
-            sample_weight, ensure_2d=False, dtype=dtype, order="C",
+            sample_weight,
+            ensure_2d=False,
+            dtype=dtype,
+            order="C",
             input_name="sample_weight",
         )
         if sw.ndim != 1:
@@ -44,7 +47,9 @@ def _check_sample_weight(sample_weight, n_samples, dtype):
                 f"Expected either a scalar value or a 1D array of length {n_samples}."
             )
         if sw.shape != (n_samples,):
-            raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!")
+            raise ValueError(
+                f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!"
+            )
     if np.all(sw == 0):
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return sw
@@ -175,7 +180,7 @@ class BaseFastMLP(BaseEstimator):
         self.coefs_, self.intercepts_ = _engine.unpack(params, self._layer_units)
 
     def _params_vector(self, dtype=None):
-        """The flat vector of the current weights (re-packed if a user replaced them)."""
+        """The flat vector of the weights (re-packed if a user replaced them)."""
         packed = getattr(self, "_packed", None)
         if not _engine.is_packed_view(packed, self.coefs_, self.intercepts_):
             packed = _engine.pack(self.coefs_, self.intercepts_)
@@ -327,13 +332,37 @@ class BaseFastMLP(BaseEstimator):
             work[:] = x
             if sparse:
                 value = backend.loss_grad_sparse(
-                    X.indptr, X.indices, X.data, Y, sw, work, sizes, hidden, output,
-                    loss_code, alpha, grads, act_buf, delta_buf, l1,
+                    X.indptr,
+                    X.indices,
+                    X.data,
+                    Y,
+                    sw,
+                    work,
+                    sizes,
+                    hidden,
+                    output,
+                    loss_code,
+                    alpha,
+                    grads,
+                    act_buf,
+                    delta_buf,
+                    l1,
                 )
             else:
                 value = backend.loss_grad(
-                    X, Y, sw, work, sizes, hidden, output, loss_code, alpha, grads,
-                    act_buf, delta_buf, l1,
+                    X,
+                    Y,
+                    sw,
+                    work,
+                    sizes,
+                    hidden,
+                    output,
+                    loss_code,
+                    alpha,
+                    grads,
+                    act_buf,
+                    delta_buf,
+                    l1,
                 )
             return float(value), grads.astype(np.float64)
 
@@ -342,7 +371,11 @@ class BaseFastMLP(BaseEstimator):
             params.astype(np.float64),
             method="L-BFGS-B",
             jac=True,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+            },
         )
         n_iter = min(result.nit, self.max_iter)
         if result.status != 0:
@@ -371,8 +404,12 @@ class BaseFastMLP(BaseEstimator):
             self._set_params_vector(params)
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = _engine.OptimizerState(
-                self.solver, params.size, params.dtype, self.learning_rate_init,
-                self.learning_rate, self.power_t,
+                self.solver,
+                params.size,
+                params.dtype,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.power_t,
             )
         opt = self._optimizer
 
@@ -414,8 +451,16 @@ class BaseFastMLP(BaseEstimator):
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
         runner = _engine.EpochRunner(
-            backend, X_train, y_train, sw_train, layer_units, self.activation,
-            self.out_activation_, self._loss_code(), batch_size, verbose=self.verbose,
+            backend,
+            X_train,
+            y_train,
+            sw_train,
+            layer_units,
+            self.activation,
+            self.out_activation_,
+            self._loss_code(),
+            batch_size,
+            verbose=self.verbose,
         )
         grads = np.empty_like(params)
         dtype = params.dtype.type
@@ -425,13 +470,22 @@ class BaseFastMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 hyper = np.array(
                     [
-                        opt.learning_rate, self.momentum, float(self.nesterovs_momentum),
-                        self.beta_1, self.beta_2, self.epsilon, self.alpha,
+                        opt.learning_rate,
+                        self.momentum,
+                        float(self.nesterovs_momentum),
+                        self.beta_1,
+                        self.beta_2,
+                        self.epsilon,
+                        self.alpha,
                         self.l1,
                     ],
                     dtype=dtype,
                 )
-                seed = int(self._random_state.randint(0, 2**31 - 1)) if self.shuffle else -1
+                seed = (
+                    int(self._random_state.randint(0, 2**31 - 1))
+                    if self.shuffle
+                    else -1
+                )
                 backup = params.copy()
                 loss = runner.run(params, grads, opt, hyper, seed)
                 if not np.isfinite(loss):
@@ -447,7 +501,7 @@ class BaseFastMLP(BaseEstimator):
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
 
                 self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
                 opt.iteration_ends(self.t_)
@@ -466,9 +520,8 @@ class BaseFastMLP(BaseEstimator):
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) "
-                        "reached and the optimization hasn't converged yet."
-                        % self.max_iter,
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
                         ConvergenceWarning,
                         stacklevel=3,
                     )
@@ -485,7 +538,7 @@ class BaseFastMLP(BaseEstimator):
             score = self._score_validated(X_val, y_val, sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
-                print("Validation score: %f" % score)
+                print(f"Validation score: {score:f}")
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
             else:
@@ -518,7 +571,10 @@ class BaseFastMLP(BaseEstimator):
         if sp.issparse(X):
             X = _as_csr(X)
             get_backend("cpu").forward_sparse(
-                X.indptr, X.indices, X.data, params,
+                X.indptr,
+                X.indices,
+                X.data,
+                params,
                 np.array(self._layer_units, dtype=np.int64),
                 ACTIVATION_CODES[self.activation],
                 ACTIVATION_CODES[self.out_activation_],
@@ -556,7 +612,10 @@ class BaseFastMLP(BaseEstimator):
             check_is_fitted(self)  # raises NotFittedError
         if not self._is_plain_valid_array(X):
             X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
                 reset=False,
             )
         return self._forward(X)
@@ -1152,4 +1211,3 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
-

@@ -38,8 +38,16 @@ class Interval:
     def __str__(self):
         integral = self.kind is numbers.Integral
         what = "an int" if integral else "a float"
-        lo = "-inf" if self.left is None else (self.left if integral else float(self.left))
-        hi = "inf" if self.right is None else (self.right if integral else float(self.right))
+        lo = (
+            "-inf"
+            if self.left is None
+            else (self.left if integral else float(self.left))
+        )
+        hi = (
+            "inf"
+            if self.right is None
+            else (self.right if integral else float(self.right))
+        )
         lb = "[" if self.closed in ("left", "both") and self.left is not None else "("
         rb = "]" if self.closed in ("right", "both") and self.right is not None else ")"
         return f"{what} in the range {lb}{lo}, {hi}{rb}"
@@ -109,9 +117,12 @@ def validate_params(estimator, constraints):
         if any(rule.accepts(value) for rule in rules):
             continue
         texts = [str(rule) for rule in rules]
-        wanted = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
+        wanted = (
+            texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
+        )
         raise InvalidParameterError(
-            f"The {param!r} parameter of {name} must be {wanted}. Got {value!r} instead."
+            f"The {param!r} parameter of {name} must be {wanted}. "
+            f"Got {value!r} instead."
         )
 
 
@@ -141,7 +152,10 @@ MLP_CONSTRAINTS = {
     "beta_1": [Interval(Real, 0, 1, "left")],
     "beta_2": [Interval(Real, 0, 1, "left")],
     "epsilon": [Interval(Real, 0, None, "neither")],
-    "n_iter_no_change": [Interval(Integral, 1, None, "left"), Options({np.inf}, "float")],
+    "n_iter_no_change": [
+        Interval(Integral, 1, None, "left"),
+        Options({np.inf}, "float"),
+    ],
     "max_fun": [Interval(Integral, 1, None, "left")],
     "device": [Options({"auto", "cpu", "cuda"})],
     "weight_init": [Options({"glorot", "he_normal", "playground", "zeros"})],

@@ -793,17 +793,50 @@ def _batch_loss_grad(
 
 @njit(cache=True, error_model="numpy")
 def _loss_grad_impl(
-    X, indptr, indices, data, Y, sw, params, layer_sizes, hidden_activation,
-    output_activation, loss, alpha, grads, act_buf, delta_buf, l1,
+    X,
+    indptr,
+    indices,
+    data,
+    Y,
+    sw,
+    params,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    loss,
+    alpha,
+    grads,
+    act_buf,
+    delta_buf,
+    l1,
 ):
     coef_off, icpt_off, slot_off = _layout(layer_sizes)
     n_coef = icpt_off[0]
     n = Y.shape[0]
     rows = np.arange(n if indptr.shape[0] > 0 else 0)
     return _batch_loss_grad(
-        X, indptr, indices, data, rows, Y, sw, params, layer_sizes, coef_off,
-        icpt_off, slot_off, n, hidden_activation, output_activation, loss, alpha,
-        _sum_squares(params, n_coef), grads, act_buf, delta_buf, l1,
+        X,
+        indptr,
+        indices,
+        data,
+        rows,
+        Y,
+        sw,
+        params,
+        layer_sizes,
+        coef_off,
+        icpt_off,
+        slot_off,
+        n,
+        hidden_activation,
+        output_activation,
+        loss,
+        alpha,
+        _sum_squares(params, n_coef),
+        grads,
+        act_buf,
+        delta_buf,
+        l1,
     )
 
 
@@ -830,9 +863,22 @@ def loss_grad(
     """
     no_csr = np.empty(0, dtype=np.int64)
     return _loss_grad_impl(
-        X, no_csr, no_csr, params[:0], Y, sw, params, layer_sizes,
-        hidden_activation, output_activation, loss, alpha, grads, act_buf,
-        delta_buf, l1,
+        X,
+        no_csr,
+        no_csr,
+        params[:0],
+        Y,
+        sw,
+        params,
+        layer_sizes,
+        hidden_activation,
+        output_activation,
+        loss,
+        alpha,
+        grads,
+        act_buf,
+        delta_buf,
+        l1,
     )
 
 
@@ -857,16 +903,49 @@ def loss_grad_sparse(
     """``loss_grad`` for a CSR ``X`` (indptr, indices, data) of ``Y.shape[0]`` rows."""
     X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
     return _loss_grad_impl(
-        X, indptr, indices, data, Y, sw, params, layer_sizes, hidden_activation,
-        output_activation, loss, alpha, grads, act_buf, delta_buf, l1,
+        X,
+        indptr,
+        indices,
+        data,
+        Y,
+        sw,
+        params,
+        layer_sizes,
+        hidden_activation,
+        output_activation,
+        loss,
+        alpha,
+        grads,
+        act_buf,
+        delta_buf,
+        l1,
     )
 
 
 @njit(cache=True, error_model="numpy")
 def _train_epoch_impl(
-    X, indptr, indices, data, Y, sw, sample_idx, seed, params, grads, layer_sizes,
-    hidden_activation, output_activation, loss, batch_size, solver, hyper, opt_m,
-    opt_v, step, act_buf, delta_buf,
+    X,
+    indptr,
+    indices,
+    data,
+    Y,
+    sw,
+    sample_idx,
+    seed,
+    params,
+    grads,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    loss,
+    batch_size,
+    solver,
+    hyper,
+    opt_m,
+    opt_v,
+    step,
+    act_buf,
+    delta_buf,
 ):
     sparse = indptr.shape[0] > 0
     n = sample_idx.shape[0]
@@ -885,8 +964,8 @@ def _train_epoch_impl(
     weighted = sw.shape[0] > 0
 
     if seed >= 0:
-        np.random.seed(seed)
-        np.random.shuffle(sample_idx)
+        np.random.seed(seed)  # noqa: NPY002 (numba's per-thread generator)
+        np.random.shuffle(sample_idx)  # noqa: NPY002
 
     # Gathered targets/weights of one batch: small, so made once per epoch.
     ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
@@ -915,9 +994,28 @@ def _train_epoch_impl(
             if weighted:
                 swb[r] = sw[src]
         batch_loss = _batch_loss_grad(
-            Xb, indptr, indices, data, rows, Yb, swb, params, layer_sizes,
-            coef_off, icpt_off, slot_off, batch_size, hidden_activation,
-            output_activation, loss, alpha, sq_coef, grads, act_buf, delta_buf, l1,
+            Xb,
+            indptr,
+            indices,
+            data,
+            rows,
+            Yb,
+            swb,
+            params,
+            layer_sizes,
+            coef_off,
+            icpt_off,
+            slot_off,
+            batch_size,
+            hidden_activation,
+            output_activation,
+            loss,
+            alpha,
+            sq_coef,
+            grads,
+            act_buf,
+            delta_buf,
+            l1,
         )
         accumulated += batch_loss * m
         if solver == ADAM:
@@ -963,10 +1061,28 @@ def train_epoch(
     """
     no_csr = np.empty(0, dtype=np.int64)
     return _train_epoch_impl(
-        X, no_csr, no_csr, params[:0], Y, sw,
-        sample_idx, seed, params, grads, layer_sizes, hidden_activation,
-        output_activation, loss, batch_size, solver, hyper, opt_m, opt_v, step,
-        act_buf, delta_buf,
+        X,
+        no_csr,
+        no_csr,
+        params[:0],
+        Y,
+        sw,
+        sample_idx,
+        seed,
+        params,
+        grads,
+        layer_sizes,
+        hidden_activation,
+        output_activation,
+        loss,
+        batch_size,
+        solver,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
+        act_buf,
+        delta_buf,
     )
 
 
@@ -1001,16 +1117,43 @@ def train_epoch_sparse(
     """
     X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
     return _train_epoch_impl(
-        X, indptr, indices, data, Y, sw, sample_idx, seed, params, grads,
-        layer_sizes, hidden_activation, output_activation, loss, batch_size, solver,
-        hyper, opt_m, opt_v, step, act_buf, delta_buf,
+        X,
+        indptr,
+        indices,
+        data,
+        Y,
+        sw,
+        sample_idx,
+        seed,
+        params,
+        grads,
+        layer_sizes,
+        hidden_activation,
+        output_activation,
+        loss,
+        batch_size,
+        solver,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
+        act_buf,
+        delta_buf,
     )
 
 
 @njit(cache=True, error_model="numpy")
 def _forward_impl(
-    X, indptr, indices, data, n, params, layer_sizes, hidden_activation,
-    output_activation, out,
+    X,
+    indptr,
+    indices,
+    data,
+    n,
+    params,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
+    out,
 ):
     sparse = indptr.shape[0] > 0
     n_layers = layer_sizes.shape[0] - 1
@@ -1054,19 +1197,41 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     """
     no_csr = np.empty(0, dtype=np.int64)
     _forward_impl(
-        X, no_csr, no_csr, params[:0],
-        X.shape[0], params, layer_sizes, hidden_activation, output_activation, out,
+        X,
+        no_csr,
+        no_csr,
+        params[:0],
+        X.shape[0],
+        params,
+        layer_sizes,
+        hidden_activation,
+        output_activation,
+        out,
     )
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def forward_sparse(
-    indptr, indices, data, params, layer_sizes, hidden_activation, output_activation,
+    indptr,
+    indices,
+    data,
+    params,
+    layer_sizes,
+    hidden_activation,
+    output_activation,
     out,
 ):
     """``forward`` for a CSR ``X`` (indptr, indices, data) of ``out.shape[0]`` rows."""
     X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
     _forward_impl(
-        X, indptr, indices, data, out.shape[0], params, layer_sizes,
-        hidden_activation, output_activation, out,
+        X,
+        indptr,
+        indices,
+        data,
+        out.shape[0],
+        params,
+        layer_sizes,
+        hidden_activation,
+        output_activation,
+        out,
     )

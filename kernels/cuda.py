@@ -47,10 +47,6 @@ import numpy as np
 from . import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, config, param_layout
 from ._cache import ensure_writable_cache
 
-# Before any cuda.jit(cache=True): a read-only install still gets a cache.
-ensure_writable_cache(os.path.dirname(os.path.abspath(__file__)))
-from ._cache import ensure_writable_cache
-
 # Before the first @cuda.jit(cache=True): a read-only install must not fail.
 ensure_writable_cache(os.path.dirname(os.path.abspath(__file__)))
 from numba import cuda  # noqa: E402

@@ -109,7 +109,8 @@ from fastmlp.kernels import cpu
 X = np.random.RandomState(0).rand(30, 4)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    fastmlp.FastMLPClassifier((5,), max_iter=2, random_state=0).fit(X, np.arange(30) % 3)
+    clf = fastmlp.FastMLPClassifier((5,), max_iter=2, random_state=0)
+    clf.fit(X, np.arange(30) % 3)
 print(cpu.train_epoch.stats.cache_misses.total() if hasattr(
     cpu.train_epoch.stats.cache_misses, "total") else sum(
     cpu.train_epoch.stats.cache_misses.values()))
@@ -123,7 +124,10 @@ def test_a_fresh_process_loads_kernels_from_the_numba_cache(tmp_path):
     FastMLPClassifier((5,), max_iter=2, random_state=0).fit(X, np.arange(30) % 3)
     out = subprocess.run(
         [sys.executable, "-c", FRESH_PROCESS],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     misses, hits = (int(v) for v in out.stdout.split())
     assert misses == 0

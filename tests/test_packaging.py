@@ -1,4 +1,4 @@
-"""The package installs as ``fastmlp`` + ``fastmlp.kernels``; never a top-level ``kernels``."""
+"""The package installs as ``fastmlp`` + ``fastmlp.kernels``, never a ``kernels``."""
 
 import importlib.util
 import os
@@ -118,7 +118,10 @@ def test_import_fastmlp_loads_neither_sklearn_nor_numba(tmp_path):
         "print('sklearn' in sys.modules)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         check=True,
     )
     assert out.stdout.split("\n")[:2] == ["[]", "True"]

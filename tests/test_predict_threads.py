@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
+from fastmlp.kernels import ACTIVATION_CODES, cpu
 
 from fastmlp import FastMLPClassifier, _engine
-from fastmlp.kernels import ACTIVATION_CODES, cpu
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,9 @@ def model_and_rows():
     y = (X[:, 0] * X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = FastMLPClassifier((16, 8), activation="tanh", max_iter=20,
-                                  random_state=0).fit(X, y)
+        model = FastMLPClassifier(
+            (16, 8), activation="tanh", max_iter=20, random_state=0
+        ).fit(X, y)
     rows = rng.standard_normal((3 * _engine.PARALLEL_MIN_ROWS + 17, 6)).astype(
         np.float32
     )
@@ -28,8 +29,11 @@ def model_and_rows():
 def single_threaded(model, X):
     out = np.empty((X.shape[0], model.n_outputs_), dtype=X.dtype)
     cpu.forward(
-        X, model._params_vector(), np.array(model._layer_units),
-        ACTIVATION_CODES[model.activation], ACTIVATION_CODES[model.out_activation_],
+        X,
+        model._params_vector(),
+        np.array(model._layer_units),
+        ACTIVATION_CODES[model.activation],
+        ACTIVATION_CODES[model.out_activation_],
         out,
     )
     return out

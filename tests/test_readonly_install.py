@@ -6,10 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fastmlp.kernels
 import pytest
 
 import fastmlp
-import fastmlp.kernels
 
 FIT = (
     "import warnings, numpy as np, numba, fastmlp\n"
@@ -27,7 +27,8 @@ def can_make_read_only_mounts():
         return False
     probe = subprocess.run(
         ["unshare", "-m", "sh", "-c", "mount --bind / /mnt 2>/dev/null; echo ok"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     return probe.returncode == 0 and "ok" in probe.stdout
 
@@ -56,7 +57,10 @@ def test_read_only_install_and_home_fall_back_to_a_temp_cache(tmp_path):
     env["FIT"] = FIT
     out = subprocess.run(
         ["unshare", "-m", "sh", "-c", script],
-        cwd=tmp, env=env, capture_output=True, text=True,
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     module_file, cache_dir = out.stdout.split()[-2:]

@@ -38,8 +38,14 @@ def test_integer_sample_weight_equals_repeating_rows(clf_data, solver):
     X_rep, y_rep = np.repeat(X, counts, axis=0), np.repeat(y, counts)
     # Full batches in a fixed order: the weighted and the repeated gradients
     # are then the same sums.
-    params = dict(hidden_layer_sizes=(6,), solver=solver, max_iter=15, shuffle=False,
-                  batch_size=10_000, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(6,),
+        solver=solver,
+        max_iter=15,
+        shuffle=False,
+        batch_size=10_000,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # batch_size clipped
         weighted = FastMLPClassifier(**params).fit(X, y, sample_weight=counts)
@@ -49,8 +55,9 @@ def test_integer_sample_weight_equals_repeating_rows(clf_data, solver):
 
 def test_lbfgs_respects_max_fun_like_sklearn(clf_data):
     X, y = clf_data
-    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_fun=7, max_iter=500,
-                  random_state=0)
+    params = dict(
+        hidden_layer_sizes=(5,), solver="lbfgs", max_fun=7, max_iter=500, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
         fast = FastMLPClassifier(**params).fit(X, y)
     sk = MLPClassifier(**params).fit(X, y)
@@ -60,23 +67,27 @@ def test_lbfgs_respects_max_fun_like_sklearn(clf_data):
 
 def test_n_iter_no_change_inf_trains_every_epoch(clf_data):
     X, y = clf_data
-    model = FastMLPClassifier((4,), tol=1e3, n_iter_no_change=np.inf, max_iter=12,
-                              random_state=0)
+    model = FastMLPClassifier(
+        (4,), tol=1e3, n_iter_no_change=np.inf, max_iter=12, random_state=0
+    )
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         model.fit(X, y)
     assert model.n_iter_ == 12
     # With a finite patience the same huge tol stops it early, as scikit-learn.
-    early = FastMLPClassifier((4,), tol=1e3, n_iter_no_change=2, max_iter=12,
-                              random_state=0).fit(X, y)
-    sk = MLPClassifier((4,), tol=1e3, n_iter_no_change=2, max_iter=12,
-                       random_state=0).fit(X, y)
+    early = FastMLPClassifier(
+        (4,), tol=1e3, n_iter_no_change=2, max_iter=12, random_state=0
+    ).fit(X, y)
+    sk = MLPClassifier(
+        (4,), tol=1e3, n_iter_no_change=2, max_iter=12, random_state=0
+    ).fit(X, y)
     assert early.n_iter_ == sk.n_iter_ < 12
 
 
 def test_fit_equals_repeated_partial_fit_without_shuffling(clf_data):
     X, y = clf_data
-    params = dict(hidden_layer_sizes=(5,), shuffle=False, batch_size=16, tol=0,
-                  random_state=0)
+    params = dict(
+        hidden_layer_sizes=(5,), shuffle=False, batch_size=16, tol=0, random_state=0
+    )
     fitted = FastMLPClassifier(max_iter=4, n_iter_no_change=100, **params).fit(X, y)
     stepped = FastMLPClassifier(**params)
     sk = MLPClassifier(**params)
@@ -89,8 +100,9 @@ def test_fit_equals_repeated_partial_fit_without_shuffling(clf_data):
 
 
 def test_multilabel_predictions_match_sklearn():
-    X, Y = make_multilabel_classification(n_samples=80, n_features=6, n_classes=4,
-                                          random_state=0)
+    X, Y = make_multilabel_classification(
+        n_samples=80, n_features=6, n_classes=4, random_state=0
+    )
     params = dict(hidden_layer_sizes=(10,), max_iter=40, shuffle=False, random_state=0)
     fast = FastMLPClassifier(**params).fit(X, Y)
     sk = MLPClassifier(**params).fit(X, Y)
@@ -132,8 +144,13 @@ def test_poisson_regression_matches_sklearn():
     rng = np.random.RandomState(0)
     X = rng.rand(40, 3)
     y = rng.poisson(np.exp(X @ [0.5, 1.0, -0.5]))
-    params = dict(loss="poisson", hidden_layer_sizes=(4,), max_iter=20, shuffle=False,
-                  random_state=0)
+    params = dict(
+        loss="poisson",
+        hidden_layer_sizes=(4,),
+        max_iter=20,
+        shuffle=False,
+        random_state=0,
+    )
     fast = FastMLPRegressor(**params).fit(X, y)
     sk = MLPRegressor(**params).fit(X, y)
     assert fast.out_activation_ == "exp"

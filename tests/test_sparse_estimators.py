@@ -49,8 +49,9 @@ def test_classifier_sparse_fit_equals_dense_fit(data, fmt, solver, dtype):
 def test_regressor_sparse_with_early_stopping_and_weights_equals_dense(data):
     X, _, y = data
     sw = np.random.RandomState(1).rand(X.shape[0])
-    params = dict(hidden_layer_sizes=(6,), max_iter=20, early_stopping=True,
-                  random_state=0)
+    params = dict(
+        hidden_layer_sizes=(6,), max_iter=20, early_stopping=True, random_state=0
+    )
     dense = FastMLPRegressor(**params).fit(X, y, sample_weight=sw)
     sparse = FastMLPRegressor(**params).fit(sp.csr_matrix(X), y, sample_weight=sw)
     np.testing.assert_allclose(dense.validation_scores_, sparse.validation_scores_)

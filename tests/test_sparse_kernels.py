@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from reference import ref_dense_forward, ref_loss_grad
-
 from fastmlp.kernels import ACTIVATION_CODES, SPARSE_KERNEL_NAMES, cpu, param_layout
+from reference import ref_dense_forward, ref_loss_grad
 
 DTYPES = [np.float32, np.float64]
 RTOL = {np.float32: 2e-4, np.float64: 1e-10}
@@ -82,8 +81,20 @@ def test_forward_and_loss_grad_sparse_match_reference(dtype, sizes):
     grads = np.empty_like(params)
     ws = 300 * int(sizes.sum())
     loss = cpu.loss_grad_sparse(
-        Xs.indptr, Xs.indices, Xs.data, Y, sw, params, sizes, 2, 4, 1, 1e-2, grads,
-        np.empty(ws, dtype), np.empty(ws, dtype),
+        Xs.indptr,
+        Xs.indices,
+        Xs.data,
+        Y,
+        sw,
+        params,
+        sizes,
+        2,
+        4,
+        1,
+        1e-2,
+        grads,
+        np.empty(ws, dtype),
+        np.empty(ws, dtype),
     )
     ref_loss, ref_grads = ref_loss_grad(Xd, Y, sw, params, sizes, 2, 4, 1, 1e-2)
     np.testing.assert_allclose(loss, ref_loss, rtol=RTOL[dtype])
@@ -104,8 +115,23 @@ def test_train_epoch_sparse_equals_dense_epoch(dtype, solver):
         p, m, v = params.copy(), np.zeros_like(params), np.zeros_like(params)
         step, idx, work = np.zeros(1, np.int64), np.arange(37), 8 * int(sizes.sum())
         bufs = (np.empty(work, dtype), np.empty(work, dtype))
-        common = (idx, 3, p, np.empty_like(p), sizes, 2, 4, 1, 8, solver, hyper, m, v,
-                  step, *bufs)
+        common = (
+            idx,
+            3,
+            p,
+            np.empty_like(p),
+            sizes,
+            2,
+            4,
+            1,
+            8,
+            solver,
+            hyper,
+            m,
+            v,
+            step,
+            *bufs,
+        )
         if sparse:
             loss = cpu.train_epoch_sparse(
                 Xs.indptr, Xs.indices, Xs.data, Y, np.empty(0, dtype), *common
@@ -115,4 +141,6 @@ def test_train_epoch_sparse_equals_dense_epoch(dtype, solver):
         results.append((loss, p, idx.copy()))
     np.testing.assert_array_equal(results[0][2], results[1][2])
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=RTOL[dtype])
-    np.testing.assert_allclose(results[0][1], results[1][1], rtol=RTOL[dtype], atol=1e-6)
+    np.testing.assert_allclose(
+        results[0][1], results[1][1], rtol=RTOL[dtype], atol=1e-6
+    )
