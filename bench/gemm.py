@@ -320,7 +320,8 @@ def _loadavg():
     return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
 
-def _cpu_model():
+def cpu_model():
+    """The CPU's model name (``/proc/cpuinfo``, else ``platform``)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -491,7 +492,7 @@ def sweep(
         "seconds": time.perf_counter() - start,
         "peak": peak,
         "machine": {
-            "cpu_model": _cpu_model(),
+            "cpu_model": cpu_model(),
             "cpus_usable": len(os.sched_getaffinity(0))
             if hasattr(os, "sched_getaffinity")
             else os.cpu_count(),

@@ -148,17 +148,6 @@ def build_parser():
 # Machine and cache information
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _version(module_name):
     try:
         module = __import__(module_name)
@@ -174,10 +163,12 @@ def machine_info():
     import scipy
     import sklearn
 
+    from bench import gemm
+
     info = {
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "cpu_model": _cpu_model(),
+        "cpu_model": gemm.cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0))
         if hasattr(os, "sched_getaffinity")

@@ -427,6 +427,20 @@ def _grad_epilogue(gW, W, a, sc, i0, i1):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _bias_grad(D, sc, gb):
+    """``gb[n] = sc * sum_m D[m, n]`` (the intercept gradient)."""
+    n = D.shape[1]
+    for j in range(n):
+        gb[j] = 0.0
+    for r in range(D.shape[0]):
+        dr = D[r]
+        for j in range(n):
+            gb[j] += dr[j]
+    for j in range(n):
+        gb[j] *= sc
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def dense_grad(A, D, W, alpha, scale, gW, gb):
     """``gW = (A[m, k].T @ D[m, n] + alpha W) * scale``; ``gb = scale * sum_m D``."""
     k = A.shape[1]
@@ -441,14 +455,7 @@ def dense_grad(A, D, W, alpha, scale, gW, gb):
             i1 = min(i0 + 4, k)
             _gemm_tn_block(A, D, gW, i0, i1)
             _grad_epilogue(gW, W, a, sc, i0, i1)
-    for j in range(n):
-        gb[j] = 0.0
-    for r in range(D.shape[0]):
-        dr = D[r]
-        for j in range(n):
-            gb[j] += dr[j]
-    for j in range(n):
-        gb[j] *= sc
+    _bias_grad(D, sc, gb)
 
 
 # --------------------------------------------------------------------------
@@ -657,14 +664,7 @@ def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
             for j in range(n):
                 gk[j] += v * di[j]
     _grad_epilogue(gW, W, a, sc, 0, k)
-    for j in range(n):
-        gb[j] = 0.0
-    for r in range(D.shape[0]):
-        dr = D[r]
-        for j in range(n):
-            gb[j] += dr[j]
-    for j in range(n):
-        gb[j] *= sc
+    _bias_grad(D, sc, gb)
 
 
 # --------------------------------------------------------------------------
