@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from . import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
+from ._borrow import borrow
 from ._cache import ensure_writable_cache
 from ._fpenv import flush_denormals_enter, flush_denormals_exit  # noqa: F401
 
@@ -947,11 +948,50 @@ def _train_epoch_impl(
     act_buf,
     delta_buf,
 ):
+    if seed >= 0:
+        np.random.seed(seed)  # noqa: NPY002 (numba's per-thread generator)
+        np.random.shuffle(sample_idx)  # noqa: NPY002
+    n_out = layer_sizes[layer_sizes.shape[0] - 1]
+    # Gathered targets/weights of one batch: small, so made once per epoch.
+    ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
+    swbuf = np.empty(batch_size if sw.shape[0] > 0 else 0, dtype=Y.dtype)
+    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    return _epoch_batches(
+        (X, indptr, indices, data, Y, sw, sample_idx),
+        (params, grads, opt_m, opt_v, step),
+        (layer_sizes, coef_off, icpt_off, slot_off),
+        (act_buf, delta_buf, ybuf, swbuf),
+        (hidden_activation, output_activation, loss, batch_size, solver),
+        hyper,
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _epoch_batches(data_arrays, state, layout, buffers, codes, hyper):
+    """The minibatch loop of :func:`_train_epoch_impl` (arrays in tuples).
+
+    Every array is an argument, so the caller keeps it alive for the whole
+    call, and is borrowed (:func:`borrow`) before the loop: no view made per
+    batch, layer or row is reference-counted.
+    """
+    X, indptr, indices, data, Y, sw, sample_idx = data_arrays
+    params, grads, opt_m, opt_v, step = state
+    layer_sizes, coef_off, icpt_off, slot_off = layout
+    act_buf, delta_buf, ybuf, swbuf = buffers
+    hidden_activation, output_activation, loss, batch_size, solver = codes
+    X, Y, sw, sample_idx = borrow(X), borrow(Y), borrow(sw), borrow(sample_idx)
+    indptr, indices, data = borrow(indptr), borrow(indices), borrow(data)
+    params, grads = borrow(params), borrow(grads)
+    opt_m, opt_v, step = borrow(opt_m), borrow(opt_v), borrow(step)
+    layer_sizes, coef_off = borrow(layer_sizes), borrow(coef_off)
+    icpt_off, slot_off = borrow(icpt_off), borrow(slot_off)
+    act_buf, delta_buf = borrow(act_buf), borrow(delta_buf)
+    ybuf, swbuf = borrow(ybuf), borrow(swbuf)
+
     sparse = indptr.shape[0] > 0
     n = sample_idx.shape[0]
     n_in = layer_sizes[0]
     n_out = layer_sizes[layer_sizes.shape[0] - 1]
-    coef_off, icpt_off, slot_off = _layout(layer_sizes)
     n_coef = icpt_off[0]
     lr = hyper[0]
     momentum = hyper[1]
@@ -962,14 +1002,6 @@ def _train_epoch_impl(
     alpha = hyper[6]
     l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
     weighted = sw.shape[0] > 0
-
-    if seed >= 0:
-        np.random.seed(seed)  # noqa: NPY002 (numba's per-thread generator)
-        np.random.shuffle(sample_idx)  # noqa: NPY002
-
-    # Gathered targets/weights of one batch: small, so made once per epoch.
-    ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
-    swbuf = np.empty(batch_size if weighted else 0, dtype=Y.dtype)
 
     sq_coef = _sum_squares(params, n_coef)
     accumulated = 0.0
@@ -983,14 +1015,10 @@ def _train_epoch_impl(
         for r in range(m):
             src = rows[r]
             if not sparse:
-                xr = X[src]
-                xb = Xb[r]
                 for j in range(n_in):
-                    xb[j] = xr[j]
-            yr = Y[src]
-            yb = Yb[r]
+                    Xb[r, j] = X[src, j]
             for j in range(n_out):
-                yb[j] = yr[j]
+                Yb[r, j] = Y[src, j]
             if weighted:
                 swb[r] = sw[src]
         batch_loss = _batch_loss_grad(
@@ -1157,7 +1185,7 @@ def _forward_impl(
 ):
     sparse = indptr.shape[0] > 0
     n_layers = layer_sizes.shape[0] - 1
-    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    coef_off, icpt_off, _ = _layout(layer_sizes)
     chunk = min(PREDICT_CHUNK, max(n, 1))
     widest = 1
     for l in range(1, n_layers):
@@ -1165,6 +1193,28 @@ def _forward_impl(
     buf_a = np.empty(chunk * widest, dtype=out.dtype)
     buf_b = np.empty(chunk * widest, dtype=out.dtype)
     rows = np.arange(n if sparse else 0)
+    _forward_chunks(
+        (X, indptr, indices, data, rows, out),
+        (params, layer_sizes, coef_off, icpt_off),
+        (buf_a, buf_b),
+        (n, chunk, hidden_activation, output_activation),
+    )
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _forward_chunks(data_arrays, net, buffers, codes):
+    """The chunk loop of :func:`_forward_impl`, on borrowed arrays."""
+    X, indptr, indices, data, rows, out = data_arrays
+    params, layer_sizes, coef_off, icpt_off = net
+    buf_a, buf_b = buffers
+    n, chunk, hidden_activation, output_activation = codes
+    X, indptr, indices, data = borrow(X), borrow(indptr), borrow(indices), borrow(data)
+    rows, out, params = borrow(rows), borrow(out), borrow(params)
+    layer_sizes = borrow(layer_sizes)
+    coef_off, icpt_off = borrow(coef_off), borrow(icpt_off)
+    buf_a, buf_b = borrow(buf_a), borrow(buf_b)
+    sparse = indptr.shape[0] > 0
+    n_layers = layer_sizes.shape[0] - 1
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
         A = X[start : start + m] if not sparse else X
