@@ -14,10 +14,12 @@ are fused into the epilogue of the block that produced the values.
 import os
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 from . import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
-from ._borrow import borrow
 from ._cache import ensure_writable_cache
 from ._fpenv import flush_denormals_enter, flush_denormals_exit  # noqa: F401
 
@@ -62,6 +64,111 @@ BLAS_MIN_WORK_NT = 4096
 BLAS_MIN_WORK_TN = 640
 #: The same thresholds by orientation (read by bench/gemm.py).
 BLAS_MIN_WORK = {"nn": BLAS_MIN_WORK_NN, "nt": BLAS_MIN_WORK_NT, "tn": BLAS_MIN_WORK_TN}
+
+
+# --------------------------------------------------------------------------
+# array views without reference counting or reshape calls
+# --------------------------------------------------------------------------
+# Owner-less array views for the hot loops (no reference counting).
+#
+# Owner-less array views for the hot loops (no reference counting).
+#
+# Numba counts references to every array it sees: each view (``W =
+# params[a:b].reshape(...)``, ``Z[i]``) and each array argument of a call gets
+# an atomic increment and decrement of its owner's count. In the playground
+# workload (a 2-8-8-1 network, 10-row batches) that was 36% of the training
+# time, measured with ``perf`` (``NRT_incref``/``NRT_decref``): about 200
+# atomic pairs per batch.
+#
+# :func:`borrow` gives the same array with no owner (a NULL meminfo), so views
+# of it skip the counting. The kernels borrow their arguments once at the top of
+# each entry point; the caller keeps the real arrays alive for the whole call,
+# and no borrowed array is ever returned to Python or stored.
+#
+# These intrinsics live in this module (not a helper module) because numba's
+# cache is keyed on the source file of each kernel: an edit here recompiles.
+@intrinsic
+def borrow(typingctx, arr):
+    """``arr`` as an owner-less array: same data, shape and strides.
+
+    Only for an array that outlives every use of the result inside the
+    compiled call (an argument of the entry point, or a local the entry point
+    holds).
+    """
+    sig = arr(arr)
+
+    def codegen(context, builder, signature, args):
+        src = context.make_array(arr)(context, builder, value=args[0])
+        out = context.make_array(arr)(context, builder)
+        for name in ("data", "nitems", "itemsize", "shape", "strides"):
+            setattr(out, name, getattr(src, name))
+        out.meminfo = cgutils.get_null_value(out.meminfo.type)
+        out.parent = cgutils.get_null_value(out.parent.type)
+        return out._getvalue()
+
+    return sig, codegen
+
+
+def _struct_view(context, builder, arrty, src, data, shape, strides):
+    """A new array struct sharing ``src``'s owner with this data and shape."""
+    out = context.make_array(arrty)(context, builder)
+    intp = context.get_value_type(types.intp)
+    nitems = ir.Constant(intp, 1)
+    for d in shape:
+        nitems = builder.mul(nitems, d)
+    context.populate_array(
+        out,
+        data=data,
+        shape=cgutils.pack_array(builder, shape),
+        strides=cgutils.pack_array(builder, strides),
+        itemsize=src.itemsize,
+        meminfo=src.meminfo,
+        parent=src.parent,
+    )
+    value = out._getvalue()
+    # A returned array is a new reference (free, no-op, for a borrowed one).
+    context.nrt.incref(builder, arrty, value)
+    return value
+
+
+@intrinsic
+def as_matrix(typingctx, buf, start, rows, cols):
+    """``as_matrix(buf, start, rows, cols)``, unchecked.
+
+    ``buf`` is a C-contiguous 1-D array; the caller guarantees the range is
+    inside it. Unlike ``reshape`` there is no call into numba's runtime.
+    """
+    arrty = types.Array(buf.dtype, 2, "C")
+    sig = arrty(buf, types.intp, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        src = context.make_array(buf)(context, builder, value=args[0])
+        start_, rows_, cols_ = args[1], args[2], args[3]
+        data = cgutils.gep_inbounds(builder, src.data, start_)
+        item = src.itemsize
+        return _struct_view(
+            context, builder, arrty, src, data, [rows_, cols_],
+            [builder.mul(cols_, item), item],
+        )  # fmt: skip
+
+    return sig, codegen
+
+
+@intrinsic
+def flat_rows(typingctx, mat, i0, i1):
+    """Rows ``i0:i1`` of a C-contiguous 2-D ``mat`` as one 1-D view, unchecked."""
+    arrty = types.Array(mat.dtype, 1, "C")
+    sig = arrty(mat, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        src = context.make_array(mat)(context, builder, value=args[0])
+        i0_, i1_ = args[1], args[2]
+        cols = builder.extract_value(src.shape, 1)
+        data = cgutils.gep_inbounds(builder, src.data, builder.mul(i0_, cols))
+        count = builder.mul(builder.sub(i1_, i0_), cols)
+        return _struct_view(context, builder, arrty, src, data, [count], [src.itemsize])
+
+    return sig, codegen
 
 
 # --------------------------------------------------------------------------
@@ -219,35 +326,63 @@ def gemm_tn(A, B, C):
 
 
 # --------------------------------------------------------------------------
-# exp and tanh that vectorise
+# exp, tanh and logistic that vectorise
 # --------------------------------------------------------------------------
 # numba lowers np.exp/np.tanh to scalar libm calls, which LLVM cannot
 # vectorise (no SVML in llvmlite's wheels): ~10 ns an element, the largest
-# cost of a small tanh network. These are plain arithmetic plus a table
-# lookup, computed in float64 for both dtypes (relative error < 3e-14 in
-# float64, correctly rounded float32 results within 1 ulp), and keep NaN, inf
-# and the sign of zero.
-_POW2 = np.ldexp(1.0, np.arange(-1022, 1024))  # 2**k for k in [-1022, 1023]
-_INV_LN2 = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so k * _LN2_HI is exact
-_LN2_LO = 1.90821492927058770002e-10
+# cost of a small tanh network. These are plain arithmetic: exp(x) = 2**k *
+# e**r with |r| <= ln2 / 2 (Cody-Waite split of k * ln2), a polynomial for
+# e**r and 2**k built from its exponent bits (no table lookup, which would be
+# a gather). Each dtype computes in its own precision, so float32 runs 16
+# lanes wide: measured against float64 references, float32 exp is within 1.03
+# ulp, tanh and logistic within 2 ulp; float64 within 3e-14 relative (tested
+# in tests/test_math.py). NaN, inf and the sign of zero are kept.
+#
+# The functions that call them are compiled without 'reassoc' (FASTMATH_EXACT):
+# reassociation folds the two halves of the ln2 split back into one constant,
+# which cost float32 exp 3.5 ulp.
+FASTMATH_EXACT = {"contract", "nsz"}
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _exp(x):
-    """``exp(x)`` for a float64 ``x``: ``2**k * e**r`` with ``|r| <= ln2 / 2``.
+@intrinsic
+def _pow2_f32(typingctx, k):
+    """``2.0 ** k`` as float32 for an int32 ``k`` in [-126, 127]."""
+    sig = types.float32(types.int32)
 
-    Results are clamped to ``[exp(-708), exp(709)]`` (normal float64 numbers);
-    NaN stays NaN.
-    """
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        bits = builder.shl(
+            builder.add(args[0], ir.Constant(i32, 127)), ir.Constant(i32, 23)
+        )
+        return builder.bitcast(bits, ir.FloatType())
+
+    return sig, codegen
+
+
+@intrinsic
+def _pow2_f64(typingctx, k):
+    """``2.0 ** k`` as float64 for an int64 ``k`` in [-1022, 1023]."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        bits = builder.shl(
+            builder.add(args[0], ir.Constant(i64, 1023)), ir.Constant(i64, 52)
+        )
+        return builder.bitcast(bits, ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+def _exp64(x):
+    """``exp(x)`` in float64: subnormal results, 0 and inf as ``np.exp``."""
     finite = x == x
     xs = x if finite else 0.0
-    if xs > 709.0:
-        xs = 709.0
-    if xs < -708.0:
-        xs = -708.0
-    k = np.floor(xs * _INV_LN2 + 0.5)
-    r = (xs - k * _LN2_HI) - k * _LN2_LO
+    xs = min(max(xs, -746.0), 710.0)
+    k = np.floor(xs * 1.4426950408889634 + 0.5)
+    # ln 2 = hi + lo with hi's last 32 bits zero, so k * hi is exact.
+    r = (xs - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
     # Taylor series of e**r to r**13: the truncation error is below 1e-17.
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
@@ -261,19 +396,40 @@ def _exp(x):
     p = p * r + 1.0 / 24.0
     p = p * r + 1.0 / 6.0
     p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    e = p * _POW2[np.int64(k) + 1022]
+    # 2**k in two normal factors: k1 in the normal range, k2 = k - k1 small.
+    ki = np.int64(k)
+    k1 = min(max(ki, -1022), 1023)
+    e = ((1.0 + (r + r * r * p)) * _pow2_f64(ki - k1)) * _pow2_f64(k1)
     return e if finite else x
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-def _tanh(x):
-    """``tanh(x)`` for a float64 ``x``: odd Taylor series near 0, else exp."""
-    a = abs(x)
-    if a > 20.0:
-        a = 20.0  # tanh(20) == 1 in float64
-    a2 = a * a
+@njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+def _exp32(x):
+    """``exp(x)`` in float32: subnormal results, 0 and inf as ``np.exp``."""
+    one = np.float32(1.0)
+    finite = x == x
+    xs = x if finite else np.float32(0.0)
+    xs = min(max(xs, np.float32(-104.0)), np.float32(89.0))
+    k = np.floor(xs * np.float32(1.4426950408889634) + np.float32(0.5))
+    # ln 2 = hi + lo with hi's last 9 bits zero, so k * hi is exact (|k| <= 150).
+    r = (xs - k * np.float32(0.693145751953125)) - k * np.float32(1.428606765330187e-06)
+    # Taylor series of e**r to r**7: truncation error 5e-9, below 0.1 ulp.
+    p = np.float32(1.0 / 5040.0)
+    p = p * r + np.float32(1.0 / 720.0)
+    p = p * r + np.float32(1.0 / 120.0)
+    p = p * r + np.float32(1.0 / 24.0)
+    p = p * r + np.float32(1.0 / 6.0)
+    p = p * r + np.float32(0.5)
+    # 2**k in two normal factors: k1 in the normal range, k2 = k - k1 small.
+    ki = np.int32(k)
+    k1 = min(max(ki, np.int32(-126)), np.int32(127))
+    e = ((one + (r + r * r * p)) * _pow2_f32(ki - k1)) * _pow2_f32(k1)
+    return e if finite else x
+
+
+@njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+def _tanh_series(a, a2):
+    """``tanh(a)`` for small ``a >= 0`` (``a2 = a * a``): odd Taylor to a**15."""
     q = -929569.0 / 638512875.0
     q = q * a2 + 21844.0 / 6081075.0
     q = q * a2 - 1382.0 / 155925.0
@@ -281,11 +437,109 @@ def _tanh(x):
     q = q * a2 - 17.0 / 315.0
     q = q * a2 + 2.0 / 15.0
     q = q * a2 - 1.0 / 3.0
-    small = a + a * a2 * q  # |x| < 0.1: the series' tail is below 1e-19
-    e = _exp(-2.0 * a)
-    big = (1.0 - e) / (1.0 + e)
-    t = small if a < 0.1 else big
-    return np.copysign(t, x)  # NaN in, NaN out (a is NaN, so is t)
+    return a + a * a2 * q
+
+
+@njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+def _tanh64(x):
+    """``tanh(x)`` in float64: the series below 0.1, ``(1 - e) / (1 + e)`` above."""
+    a = min(abs(x), 20.0)  # tanh(20) == 1 in float64; NaN stays NaN
+    e = _exp64(-2.0 * a)
+    t = _tanh_series(a, a * a) if a < 0.1 else (1.0 - e) / (1.0 + e)
+    return np.copysign(t, x)
+
+
+@njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+def _tanh32(x):
+    """``tanh(x)`` in float32: the series below 0.4, ``(1 - e) / (1 + e)`` above."""
+    one = np.float32(1.0)
+    a = min(abs(x), np.float32(9.0))  # tanh(9) rounds to 1 in float32
+    a2 = a * a
+    q = np.float32(-929569.0 / 638512875.0)
+    q = q * a2 + np.float32(21844.0 / 6081075.0)
+    q = q * a2 - np.float32(1382.0 / 155925.0)
+    q = q * a2 + np.float32(62.0 / 2835.0)
+    q = q * a2 - np.float32(17.0 / 315.0)
+    q = q * a2 + np.float32(2.0 / 15.0)
+    q = q * a2 - np.float32(1.0 / 3.0)
+    e = _exp32(np.float32(-2.0) * a)
+    t = a + a * a2 * q if a < np.float32(0.4) else (one - e) / (one + e)
+    return np.copysign(t, x)
+
+
+def _rows_impl(exp, tanh, contiguous):
+    """The transcendental activations of rows ``i0:i1``, with these exp/tanh.
+
+    For a C-contiguous ``Z`` the elementwise ones run over rows ``i0:i1`` as
+    one flat block: a row of 8 values is shorter than one 16-lane float32
+    vector, so a loop per row would never vectorise in a small network.
+    """
+
+    def impl(Z, i0, i1, activation):
+        n = Z.shape[1]
+        one = Z.dtype.type(1)
+        if activation == SOFTMAX:
+            # Shift each row by its max, exponentiate the whole block in one
+            # vectorised pass, then normalise each row.
+            for i in range(i0, i1):
+                zi = Z[i]
+                mx = zi[0]
+                for j in range(1, n):
+                    if zi[j] > mx:
+                        mx = zi[j]
+                for j in range(n):
+                    zi[j] -= mx
+            if contiguous:
+                _elementwise(flat_rows(Z, i0, i1), EXP)
+            else:
+                for i in range(i0, i1):
+                    _elementwise(Z[i], EXP)
+            for i in range(i0, i1):
+                zi = Z[i]
+                s = Z.dtype.type(0)
+                for j in range(n):
+                    s += zi[j]
+                inv = one / s
+                for j in range(n):
+                    zi[j] *= inv
+            return
+        if contiguous:
+            _elementwise(flat_rows(Z, i0, i1), activation)
+        else:
+            for i in range(i0, i1):
+                _elementwise(Z[i], activation)
+
+    @njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+    def _elementwise(z, activation):
+        one = z.dtype.type(1)
+        if activation == LOGISTIC:
+            for j in range(z.shape[0]):
+                z[j] = one / (one + exp(-z[j]))
+        elif activation == TANH:
+            for j in range(z.shape[0]):
+                z[j] = tanh(z[j])
+        elif activation == EXP:
+            for j in range(z.shape[0]):
+                z[j] = exp(z[j])
+
+    return impl
+
+
+def _transcendental_rows(Z, i0, i1, activation):
+    """logistic, tanh, softmax or exp on rows ``i0:i1`` of ``Z``, in Z's dtype."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+@overload(
+    _transcendental_rows,
+    jit_options={"fastmath": FASTMATH_EXACT, "error_model": "numpy"},
+)
+def _ov_transcendental_rows(Z, i0, i1, activation):
+    # Chosen by dtype when the caller is compiled: float32 runs 16 lanes wide.
+    contiguous = Z.layout == "C"
+    if Z.dtype == types.float32:
+        return _rows_impl(_exp32, _tanh32, contiguous)
+    return _rows_impl(_exp64, _tanh64, contiguous)
 
 
 # --------------------------------------------------------------------------
@@ -294,45 +548,16 @@ def _tanh(x):
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _activate_rows(Z, i0, i1, activation):
     """Apply ``activation`` in place to rows ``i0:i1`` of ``Z``."""
-    n = Z.shape[1]
-    one = Z.dtype.type(1)
-    if activation == LOGISTIC:
-        for i in range(i0, i1):
-            zi = Z[i]
-            for j in range(n):
-                zi[j] = 1.0 / (1.0 + _exp(-np.float64(zi[j])))
-    elif activation == TANH:
-        for i in range(i0, i1):
-            zi = Z[i]
-            for j in range(n):
-                zi[j] = _tanh(np.float64(zi[j]))
-    elif activation == RELU:
+    if activation == RELU:
+        n = Z.shape[1]
         for i in range(i0, i1):
             zi = Z[i]
             for j in range(n):
                 # 'z < 0' keeps NaN as NaN (a divergence must stay visible).
                 if zi[j] < 0.0:
                     zi[j] = 0.0
-    elif activation == SOFTMAX:
-        for i in range(i0, i1):
-            zi = Z[i]
-            mx = zi[0]
-            for j in range(1, n):
-                if zi[j] > mx:
-                    mx = zi[j]
-            s = Z.dtype.type(0)
-            for j in range(n):
-                e = Z.dtype.type(_exp(np.float64(zi[j] - mx)))
-                zi[j] = e
-                s += e
-            inv = one / s
-            for j in range(n):
-                zi[j] *= inv
-    elif activation == EXP:
-        for i in range(i0, i1):
-            zi = Z[i]
-            for j in range(n):
-                zi[j] = _exp(np.float64(zi[j]))
+    elif activation != IDENTITY:
+        _transcendental_rows(Z, i0, i1, activation)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -737,10 +962,10 @@ def _batch_loss_grad(
     for l in range(n_layers):
         fi = layer_sizes[l]
         fo = layer_sizes[l + 1]
-        W = params[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
+        W = as_matrix(params, coef_off[l], fi, fo)
         b = params[icpt_off[l] : icpt_off[l] + fo]
         s = cap * slot_off[l + 1]
-        Z = act_buf[s : s + m * fo].reshape((m, fo))
+        Z = as_matrix(act_buf, s, m, fo)
         act = hidden_activation
         if l == n_layers - 1:
             act = output_activation
@@ -760,7 +985,7 @@ def _batch_loss_grad(
 
     fo = layer_sizes[n_layers]
     s = cap * slot_off[n_layers]
-    D = delta_buf[s : s + m * fo].reshape((m, fo))
+    D = as_matrix(delta_buf, s, m, fo)
     total = loss_output_delta(A, Yb, swb, loss, D)
     value = total * scale + 0.5 * alpha * sq_coef * scale
     if l1 != 0.0:
@@ -770,14 +995,14 @@ def _batch_loss_grad(
     for l in range(n_layers - 1, -1, -1):
         fi = layer_sizes[l]
         fo = layer_sizes[l + 1]
-        W = params[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
-        gW = grads[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
+        W = as_matrix(params, coef_off[l], fi, fo)
+        gW = as_matrix(grads, coef_off[l], fi, fo)
         gb = grads[icpt_off[l] : icpt_off[l] + fo]
         if l == 0:
             A_in = Xb
         else:
             s = cap * slot_off[l]
-            A_in = act_buf[s : s + m * fi].reshape((m, fi))
+            A_in = as_matrix(act_buf, s, m, fi)
         if l == 0 and sparse:
             sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb)
         else:
@@ -786,7 +1011,7 @@ def _batch_loss_grad(
             _add_l1_sign(gW, W, l1 * scale)
         if l > 0:
             s = cap * slot_off[l]
-            D_prev = delta_buf[s : s + m * fi].reshape((m, fi))
+            D_prev = as_matrix(delta_buf, s, m, fi)
             hidden_delta(D, W, A_in, hidden_activation, D_prev)
             D = D_prev
     return value
@@ -1009,8 +1234,8 @@ def _epoch_batches(data_arrays, state, layout, buffers, codes, hyper):
         m = min(batch_size, n - start)
         # CSR rows are read in place by the first layer; dense rows gathered.
         rows = sample_idx[start : start + m]
-        Xb = act_buf[: (0 if sparse else m) * n_in].reshape((0 if sparse else m, n_in))
-        Yb = ybuf[: m * n_out].reshape((m, n_out))
+        Xb = as_matrix(act_buf, 0, 0 if sparse else m, n_in)
+        Yb = as_matrix(ybuf, 0, m, n_out)
         swb = swbuf[: m if weighted else 0]
         for r in range(m):
             src = rows[r]
@@ -1221,15 +1446,15 @@ def _forward_chunks(data_arrays, net, buffers, codes):
         for l in range(n_layers):
             fi = layer_sizes[l]
             fo = layer_sizes[l + 1]
-            W = params[coef_off[l] : coef_off[l] + fi * fo].reshape((fi, fo))
+            W = as_matrix(params, coef_off[l], fi, fo)
             b = params[icpt_off[l] : icpt_off[l] + fo]
             last = l == n_layers - 1
             if last:
                 Z = out[start : start + m]
             elif l % 2 == 0:
-                Z = buf_a[: m * fo].reshape((m, fo))
+                Z = as_matrix(buf_a, 0, m, fo)
             else:
-                Z = buf_b[: m * fo].reshape((m, fo))
+                Z = as_matrix(buf_b, 0, m, fo)
             act = output_activation if last else hidden_activation
             if l == 0 and sparse:
                 sub = rows[start : start + m]

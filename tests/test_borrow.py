@@ -1,10 +1,11 @@
-"""The owner-less array views of the hot loops (kernels/_borrow.py)."""
+"""The owner-less array views of the hot loops (kernels/cpu.py)."""
 
 import sys
+import weakref
 
 import numpy as np
 from fastmlp.kernels import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, cpu
-from fastmlp.kernels._borrow import borrow
+from fastmlp.kernels.cpu import as_matrix, borrow, flat_rows
 from numba import njit
 
 TANH = ACTIVATION_CODES["tanh"]
@@ -65,3 +66,28 @@ def test_training_and_prediction_leave_reference_counts_alone():
     assert np.isfinite(a["out"]).all()
     assert a["step"][0] == 3 * 5
     assert {k: sys.getrefcount(x) for k, x in arrays.items()} == counts
+
+
+@njit
+def _views(buf, mat):
+    m = as_matrix(buf, 2, 3, 2)  # buf[2:8] as 3 x 2
+    m[1, 1] = -1.0
+    f = flat_rows(mat, 1, 3)  # rows 1 and 2 of mat, flat
+    f[0] = 42.0
+    return m.shape[0] * 10 + m.shape[1], f.shape[0], m[2, 0], f[f.shape[0] - 1]
+
+
+def test_matrix_and_flat_views_share_data_and_count_references():
+    buf = np.arange(10.0)
+    mat = np.arange(12.0).reshape(4, 3)
+    counts = sys.getrefcount(buf), sys.getrefcount(mat)
+    for _ in range(3):
+        shape, flat_len, m20, f_last = _views(buf, mat)
+    assert (shape, flat_len) == (32, 6)
+    assert m20 == 6.0 and f_last == 8.0
+    assert buf[5] == -1.0 and mat[1, 0] == 42.0
+    assert (sys.getrefcount(buf), sys.getrefcount(mat)) == counts
+    # the views kept no reference: the arrays are freed with their last name
+    ref = weakref.ref(buf)
+    del buf
+    assert ref() is None

@@ -379,8 +379,12 @@ def test_q8_learning_rate_and_batch_size(measured):
     assert lr[3.0]["train_loss"] > 10 * lr[0.03]["train_loss"]  # too large
     assert lr[3.0]["roughness"] > 20 * lr[0.03]["roughness"]
     batch = _run(measured, "sgd_hyperparameters")["batch"]
-    losses = [batch[b]["train_loss"] for b in (1, 10, 50, 250)]
-    assert losses == sorted(losses)  # fewer updates per epoch, slower
+    # Fewer updates per epoch: the loss falls more slowly over the run. The
+    # final loss of batch 1 is not compared: at lr 0.03 it keeps jumping, and
+    # a 1e-15 relative change of X moves its last epoch from 0.09 to 0.001.
+    losses = [batch[b]["mean_train_loss"] for b in (1, 10, 50, 250)]
+    assert losses == sorted(losses)
+    assert batch[10]["train_loss"] < batch[50]["train_loss"] < batch[250]["train_loss"]
 
 
 def test_q9_zero_init_units_stay_identical(measured):

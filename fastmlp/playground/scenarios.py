@@ -450,6 +450,7 @@ def sgd_hyperparameters(plots=True):
         batch_curves[f"batch {batch}"] = curves
         metrics["batch"][batch] = {
             **curves.final(),
+            "mean_train_loss": float(np.mean(curves.train_loss)),
             "updates": epochs * -(-250 // batch),
         }
     lr_lines = [
@@ -458,7 +459,8 @@ def sgd_hyperparameters(plots=True):
         for lr, m in metrics["lr"].items()
     ]
     batch_lines = [
-        f"batch {b}: {m['updates']} updates, train loss {m['train_loss']:.3f}, "
+        f"batch {b}: {m['updates']} updates, mean train loss over the run "
+        f"{m['mean_train_loss']:.3f}, final train loss {m['train_loss']:.3f}, "
         f"test accuracy {m['test_score']:.3f}"
         for b, m in metrics["batch"].items()
     ]
@@ -472,8 +474,10 @@ def sgd_hyperparameters(plots=True):
         "Batch size (learning rate 0.03):\n"
         + "\n".join(batch_lines)
         + "\nAt a fixed number of epochs, small batches make many more (noisier) "
-        "steps: the loss falls much faster per epoch; the full batch (250) "
-        "makes one step per epoch."
+        "steps: the loss falls much faster per epoch (a lower mean over the run); "
+        "the full batch (250) makes one step per epoch. Batch 1 at this rate "
+        "never settles: its last epochs jump about, and where they end is down "
+        "to chance (a change in the last bit of the data moves it)."
     )
     figures = {}
     if plots:
