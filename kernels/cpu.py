@@ -109,6 +109,15 @@ def borrow(typingctx, arr):
     return sig, codegen
 
 
+@njit(cache=True)
+def _keep_alive(*arrays):
+    """Nothing; a use of ``arrays`` here keeps them alive up to this point.
+
+    numba frees an array after its last use, so a function that borrows
+    arrays it allocated calls this after the last use of the borrowed views.
+    """
+
+
 def _struct_view(context, builder, arrty, src, data, shape, strides):
     """A new array struct sharing ``src``'s owner with this data and shape."""
     out = context.make_array(arrty)(context, builder)
@@ -606,7 +615,7 @@ def _bias_activate_rows(Z, b, i0, i1, activation):
     _activate_rows(Z, i0, i1, activation)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def dense_forward(A, W, b, activation, out):
     """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``, bias and f fused per block."""
     m = A.shape[0]
@@ -627,7 +636,7 @@ def dense_forward(A, W, b, activation, out):
         _activate_rows(out, i0, i1, activation)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def hidden_delta(D_next, W, A, activation, out):
     """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])``, fused by row."""
     m = D_next.shape[0]
@@ -666,7 +675,7 @@ def _bias_grad(D, sc, gb):
         gb[j] *= sc
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def dense_grad(A, D, W, alpha, scale, gW, gb):
     """``gW = (A[m, k].T @ D[m, n] + alpha W) * scale``; ``gb = scale * sum_m D``."""
     k = A.shape[1]
@@ -759,7 +768,7 @@ def _sgd_range(params, grads, velocity, lr, momentum, nesterov, lo, hi):
     return sq
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     """``v = mu v - lr g``; ``p += v`` (or ``mu v - lr g`` with Nesterov).
 
@@ -793,7 +802,7 @@ def _adam_range(params, grads, m, v, lr_t, b1, b2, eps, lo, hi):
     return sq
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     """Adam step number ``t``: moments, bias-corrected rate, update; one pass.
 
@@ -917,7 +926,7 @@ def _layout(layer_sizes):
     return coef_off, icpt_off, slot_off
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _batch_loss_grad(
     Xb,
     indptr,
@@ -1017,7 +1026,7 @@ def _batch_loss_grad(
     return value
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _loss_grad_impl(
     X,
     indptr,
@@ -1148,7 +1157,7 @@ def loss_grad_sparse(
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _train_epoch_impl(
     X,
     indptr,
@@ -1181,7 +1190,7 @@ def _train_epoch_impl(
     ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
     swbuf = np.empty(batch_size if sw.shape[0] > 0 else 0, dtype=Y.dtype)
     coef_off, icpt_off, slot_off = _layout(layer_sizes)
-    return _epoch_batches(
+    loss_value = _epoch_batches(
         (X, indptr, indices, data, Y, sw, sample_idx),
         (params, grads, opt_m, opt_v, step),
         (layer_sizes, coef_off, icpt_off, slot_off),
@@ -1189,15 +1198,17 @@ def _train_epoch_impl(
         (hidden_activation, output_activation, loss, batch_size, solver),
         hyper,
     )
+    _keep_alive(ybuf, swbuf, coef_off, icpt_off, slot_off)
+    return loss_value
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _epoch_batches(data_arrays, state, layout, buffers, codes, hyper):
     """The minibatch loop of :func:`_train_epoch_impl` (arrays in tuples).
 
-    Every array is an argument, so the caller keeps it alive for the whole
-    call, and is borrowed (:func:`borrow`) before the loop: no view made per
-    batch, layer or row is reference-counted.
+    Every array is borrowed (:func:`borrow`) before the loop, so no view made
+    per batch, layer or row is reference-counted. The caller keeps them alive
+    (arguments of the entry point, or :func:`_keep_alive` after this call).
     """
     X, indptr, indices, data, Y, sw, sample_idx = data_arrays
     params, grads, opt_m, opt_v, step = state
@@ -1395,7 +1406,7 @@ def train_epoch_sparse(
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _forward_impl(
     X,
     indptr,
@@ -1424,11 +1435,13 @@ def _forward_impl(
         (buf_a, buf_b),
         (n, chunk, hidden_activation, output_activation),
     )
+    _keep_alive(buf_a, buf_b, rows, coef_off, icpt_off)
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def _forward_chunks(data_arrays, net, buffers, codes):
-    """The chunk loop of :func:`_forward_impl`, on borrowed arrays."""
+    """The chunk loop of :func:`_forward_impl`, on borrowed arrays (the
+    caller keeps them alive, see :func:`_epoch_batches`)."""
     X, indptr, indices, data, rows, out = data_arrays
     params, layer_sizes, coef_off, icpt_off = net
     buf_a, buf_b = buffers
