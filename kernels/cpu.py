@@ -62,6 +62,8 @@ PREDICT_CHUNK = 256
 BLAS_MIN_WORK_NN = 0
 BLAS_MIN_WORK_NT = 4096
 BLAS_MIN_WORK_TN = 640
+# With a threshold of 0 the own X @ W loops are never used: not even compiled.
+_OWN_NN = BLAS_MIN_WORK_NN > 0
 #: The same thresholds by orientation (read by bench/gemm.py).
 BLAS_MIN_WORK = {"nn": BLAS_MIN_WORK_NN, "nt": BLAS_MIN_WORK_NT, "tn": BLAS_MIN_WORK_TN}
 
@@ -572,7 +574,7 @@ def _activate_rows(Z, i0, i1, activation):
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def apply_activation(Z, activation):
     """``Z[m, n] = f(Z)`` in place for an activation code (softmax by row)."""
-    _activate_rows(Z, 0, Z.shape[0], activation)
+    _activate_rows(Z, np.int64(0), Z.shape[0], activation)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -620,20 +622,21 @@ def dense_forward(A, W, b, activation, out):
     """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``, bias and f fused per block."""
     m = A.shape[0]
     n = W.shape[1]
-    if m * A.shape[1] * n >= BLAS_MIN_WORK_NN:
-        np.dot(A, W, out)
-        for i0 in range(0, m, 8):
-            _bias_activate_rows(out, b, i0, min(i0 + 8, m), activation)
-        return
-    for i0 in range(0, m, 4):
-        i1 = min(i0 + 4, m)
-        for j0 in range(0, n, COL_BLOCK):
-            j1 = min(j0 + COL_BLOCK, n)
-            for i in range(i0, i1):
-                for j in range(j0, j1):
-                    out[i, j] = b[j]
-            _gemm_nn_block(A, W, out, i0, i1, j0, j1)
-        _activate_rows(out, i0, i1, activation)
+    if _OWN_NN:  # a compile-time constant: the own loops compile only if used
+        if m * A.shape[1] * n < BLAS_MIN_WORK_NN:
+            for i0 in range(0, m, 4):
+                i1 = min(i0 + 4, m)
+                for j0 in range(0, n, COL_BLOCK):
+                    j1 = min(j0 + COL_BLOCK, n)
+                    for i in range(i0, i1):
+                        for j in range(j0, j1):
+                            out[i, j] = b[j]
+                    _gemm_nn_block(A, W, out, i0, i1, j0, j1)
+                _activate_rows(out, i0, i1, activation)
+            return
+    np.dot(A, W, out)
+    for i0 in range(0, m, 8):
+        _bias_activate_rows(out, b, i0, min(i0 + 8, m), activation)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
@@ -684,7 +687,7 @@ def dense_grad(A, D, W, alpha, scale, gW, gb):
     sc = W.dtype.type(scale)
     if A.shape[0] * k * n >= BLAS_MIN_WORK_TN:
         np.dot(A.T, D, gW)
-        _grad_epilogue(gW, W, a, sc, 0, k)
+        _grad_epilogue(gW, W, a, sc, np.int64(0), k)
     else:
         for i0 in range(0, k, 4):
             i1 = min(i0 + 4, k)
@@ -776,7 +779,8 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     """
     lr = params.dtype.type(lr)
     momentum = params.dtype.type(momentum)
-    sq = _sgd_range(params, grads, velocity, lr, momentum, nesterov, 0, n_coef)
+    zero = np.int64(0)  # not the literal 0: one compiled version, not two
+    sq = _sgd_range(params, grads, velocity, lr, momentum, nesterov, zero, n_coef)
     _sgd_range(params, grads, velocity, lr, momentum, nesterov, n_coef, params.shape[0])
     return sq
 
@@ -814,7 +818,8 @@ def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     b1 = dt(beta1)
     b2 = dt(beta2)
     e = dt(eps)
-    sq = _adam_range(params, grads, m, v, lr_t, b1, b2, e, 0, n_coef)
+    zero = np.int64(0)  # not the literal 0: one compiled version, not two
+    sq = _adam_range(params, grads, m, v, lr_t, b1, b2, e, zero, n_coef)
     _adam_range(params, grads, m, v, lr_t, b1, b2, e, n_coef, params.shape[0])
     return float(sq)
 
@@ -872,7 +877,7 @@ def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
             wk = W[indices[p]]
             for j in range(n):
                 oi[j] += v * wk[j]
-    _activate_rows(out, 0, m, activation)
+    _activate_rows(out, np.int64(0), m, activation)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -898,7 +903,7 @@ def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
             gk = gW[indices[p]]
             for j in range(n):
                 gk[j] += v * di[j]
-    _grad_epilogue(gW, W, a, sc, 0, k)
+    _grad_epilogue(gW, W, a, sc, np.int64(0), k)
     _bias_grad(D, sc, gb)
 
 
@@ -926,12 +931,121 @@ def _layout(layer_sizes):
     return coef_off, icpt_off, slot_off
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+# --------------------------------------------------------------------------
+# dense or CSR input, chosen when the caller is compiled
+# --------------------------------------------------------------------------
+# The whole-network kernels take ``X`` as a 2-D array or as a CSR tuple
+# ``(indptr, indices, data)``. These helpers are resolved by X's type at
+# compile time, so a dense fit never compiles the sparse first layer (and the
+# other way round): one compiled function per input kind, no runtime branch.
+def _is_csr(X):
+    """Whether ``X`` is a CSR tuple (a compile-time constant)."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def _first_forward(X, rows, Xb, W, b, activation, Z):
+    """Layer 0: ``Z = f(X[rows] @ W + b)``, from ``Xb`` (dense) or CSR rows."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def _first_grad(X, rows, Xb, D, W, alpha, scale, gW, gb):
+    """Layer 0's gradients (see :func:`dense_grad`), dense or CSR."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def _n_rows(X):
+    """Number of rows of a 2-D array or CSR tuple."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def borrow_all(X):
+    """:func:`borrow` of a 2-D array or of each array of a CSR tuple."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def _gather_row(X, src, Xb, r):
+    """``Xb[r] = X[src]`` for a dense X; nothing for a CSR tuple."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def _row_block(X, start, m):
+    """Rows ``start:start + m`` of a dense X; an empty matrix for CSR."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+@overload(borrow_all)
+def _ov_borrow_all(X):
+    if isinstance(X, types.BaseTuple):
+        return lambda X: (borrow(X[0]), borrow(X[1]), borrow(X[2]))
+    return lambda X: borrow(X)
+
+
+@overload(_gather_row)
+def _ov_gather_row(X, src, Xb, r):
+    if isinstance(X, types.BaseTuple):
+        return lambda X, src, Xb, r: None
+
+    def impl(X, src, Xb, r):
+        for j in range(Xb.shape[1]):
+            Xb[r, j] = X[src, j]
+
+    return impl
+
+
+@overload(_row_block)
+def _ov_row_block(X, start, m):
+    if isinstance(X, types.BaseTuple):
+        return lambda X, start, m: X[2][:0].reshape((0, 0))
+    return lambda X, start, m: X[start : start + m]
+
+
+@overload(_is_csr)
+def _ov_is_csr(X):
+    csr = isinstance(X, types.BaseTuple)
+    return lambda X: csr
+
+
+@overload(_n_rows)
+def _ov_n_rows(X):
+    if isinstance(X, types.BaseTuple):
+        return lambda X: X[0].shape[0] - 1
+    return lambda X: X.shape[0]
+
+
+@overload(_first_forward, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
+def _ov_first_forward(X, rows, Xb, W, b, activation, Z):
+    if isinstance(X, types.BaseTuple):
+
+        def csr_impl(X, rows, Xb, W, b, activation, Z):
+            sparse_dense_forward(X[0], X[1], X[2], rows, W, b, activation, Z)
+
+        return csr_impl
+
+    def dense_impl(X, rows, Xb, W, b, activation, Z):
+        dense_forward(Xb, W, b, activation, Z)
+
+    return dense_impl
+
+
+@overload(_first_grad, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
+def _ov_first_grad(X, rows, Xb, D, W, alpha, scale, gW, gb):
+    if isinstance(X, types.BaseTuple):
+
+        def csr_impl(X, rows, Xb, D, W, alpha, scale, gW, gb):
+            sparse_dense_grad(X[0], X[1], X[2], rows, D, W, alpha, scale, gW, gb)
+
+        return csr_impl
+
+    def dense_impl(X, rows, Xb, D, W, alpha, scale, gW, gb):
+        dense_grad(Xb, D, W, alpha, scale, gW, gb)
+
+    return dense_impl
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _batch_loss_grad(
+    X,
     Xb,
-    indptr,
-    indices,
-    data,
     rows,
     Yb,
     swb,
@@ -951,19 +1065,18 @@ def _batch_loss_grad(
     delta_buf,
     l1,
 ):
-    """Forward, loss and backward for one batch (m rows); returns the loss.
+    """Forward, loss and backward for one batch of m rows; returns the loss.
 
-    The batch input is the dense ``Xb[m, n_0]``, or, when ``indptr`` is not
-    empty, the CSR rows ``rows`` of (indptr, indices, data), used by the first
-    layer directly (``Xb`` is then ignored).
+    The batch is rows ``rows`` of ``X``: for a dense X gathered into
+    ``Xb[m, n_0]``, for a CSR X (a tuple) read in place by the first layer
+    (``Xb`` then has no rows).
 
     ``sq_coef`` is ``sum(W ** 2)`` over all coefficients (the L2 penalty),
     passed in because the optimizer computed it in its own pass. ``l1 > 0``
     adds ``l1 * sum|W| / sw_sum`` to the loss and ``l1 * sign(W) / sw_sum``
     to the coefficient gradients (``sign(0) = 0``); ``l1 == 0`` skips both.
     """
-    sparse = indptr.shape[0] > 0
-    m = rows.shape[0] if sparse else Xb.shape[0]
+    m = rows.shape[0]
     n_layers = layer_sizes.shape[0] - 1
 
     # forward: layer l's output lives in slot l + 1 of act_buf
@@ -973,13 +1086,12 @@ def _batch_loss_grad(
         fo = layer_sizes[l + 1]
         W = as_matrix(params, coef_off[l], fi, fo)
         b = params[icpt_off[l] : icpt_off[l] + fo]
-        s = cap * slot_off[l + 1]
-        Z = as_matrix(act_buf, s, m, fo)
+        Z = as_matrix(act_buf, cap * slot_off[l + 1], m, fo)
         act = hidden_activation
         if l == n_layers - 1:
             act = output_activation
-        if l == 0 and sparse:
-            sparse_dense_forward(indptr, indices, data, rows, W, b, act, Z)
+        if l == 0:
+            _first_forward(X, rows, Xb, W, b, act, Z)
         else:
             dense_forward(A, W, b, act, Z)
         A = Z
@@ -993,8 +1105,7 @@ def _batch_loss_grad(
     scale = 1.0 / sw_sum
 
     fo = layer_sizes[n_layers]
-    s = cap * slot_off[n_layers]
-    D = as_matrix(delta_buf, s, m, fo)
+    D = as_matrix(delta_buf, cap * slot_off[n_layers], m, fo)
     total = loss_output_delta(A, Yb, swb, loss, D)
     value = total * scale + 0.5 * alpha * sq_coef * scale
     if l1 != 0.0:
@@ -1008,74 +1119,20 @@ def _batch_loss_grad(
         gW = as_matrix(grads, coef_off[l], fi, fo)
         gb = grads[icpt_off[l] : icpt_off[l] + fo]
         if l == 0:
-            A_in = Xb
+            _first_grad(X, rows, Xb, D, W, alpha, scale, gW, gb)
         else:
-            s = cap * slot_off[l]
-            A_in = as_matrix(act_buf, s, m, fi)
-        if l == 0 and sparse:
-            sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb)
-        else:
+            A_in = as_matrix(act_buf, cap * slot_off[l], m, fi)
             dense_grad(A_in, D, W, alpha, scale, gW, gb)
         if l1 != 0.0:
             _add_l1_sign(gW, W, l1 * scale)
         if l > 0:
-            s = cap * slot_off[l]
-            D_prev = as_matrix(delta_buf, s, m, fi)
+            D_prev = as_matrix(delta_buf, cap * slot_off[l], m, fi)
             hidden_delta(D, W, A_in, hidden_activation, D_prev)
             D = D_prev
     return value
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _loss_grad_impl(
-    X,
-    indptr,
-    indices,
-    data,
-    Y,
-    sw,
-    params,
-    layer_sizes,
-    hidden_activation,
-    output_activation,
-    loss,
-    alpha,
-    grads,
-    act_buf,
-    delta_buf,
-    l1,
-):
-    coef_off, icpt_off, slot_off = _layout(layer_sizes)
-    n_coef = icpt_off[0]
-    n = Y.shape[0]
-    rows = np.arange(n if indptr.shape[0] > 0 else 0)
-    return _batch_loss_grad(
-        X,
-        indptr,
-        indices,
-        data,
-        rows,
-        Y,
-        sw,
-        params,
-        layer_sizes,
-        coef_off,
-        icpt_off,
-        slot_off,
-        n,
-        hidden_activation,
-        output_activation,
-        loss,
-        alpha,
-        _sum_squares(params, n_coef),
-        grads,
-        act_buf,
-        delta_buf,
-        l1,
-    )
-
-
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss_grad(
     X,
     Y,
@@ -1093,23 +1150,30 @@ def loss_grad(
 ):
     """Full-batch loss (with L2 and L1) and flat gradient of ``params``.
 
-    ``act_buf`` and ``delta_buf`` hold at least ``n * sum(layer_sizes)``
+    ``X`` is ``X[n, n_0]`` or a CSR tuple ``(indptr, indices, data)`` of n
+    rows. ``act_buf`` and ``delta_buf`` hold at least ``n * sum(layer_sizes)``
     entries; ``l1`` (default 0) is the L1 strength (see contract).
     """
-    no_csr = np.empty(0, dtype=np.int64)
-    return _loss_grad_impl(
+    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    n = Y.shape[0]
+    rows = np.arange(n)
+    return _batch_loss_grad(
         X,
-        no_csr,
-        no_csr,
-        params[:0],
+        _row_block(X, 0, n),
+        rows,
         Y,
         sw,
         params,
         layer_sizes,
+        coef_off,
+        icpt_off,
+        slot_off,
+        n,
         hidden_activation,
         output_activation,
         loss,
         alpha,
+        _sum_squares(params, icpt_off[0]),
         grads,
         act_buf,
         delta_buf,
@@ -1117,7 +1181,6 @@ def loss_grad(
     )
 
 
-@njit(cache=True, error_model="numpy")
 def loss_grad_sparse(
     indptr,
     indices,
@@ -1136,12 +1199,8 @@ def loss_grad_sparse(
     l1=0.0,
 ):
     """``loss_grad`` for a CSR ``X`` (indptr, indices, data) of ``Y.shape[0]`` rows."""
-    X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
-    return _loss_grad_impl(
-        X,
-        indptr,
-        indices,
-        data,
+    return loss_grad(
+        (indptr, indices, data),
         Y,
         sw,
         params,
@@ -1157,12 +1216,9 @@ def loss_grad_sparse(
     )
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _train_epoch_impl(
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def train_epoch(
     X,
-    indptr,
-    indices,
-    data,
     Y,
     sw,
     sample_idx,
@@ -1182,52 +1238,51 @@ def _train_epoch_impl(
     act_buf,
     delta_buf,
 ):
+    """One epoch of minibatch training in one call; returns the epoch loss.
+
+    ``X[n, n_0]`` (or a CSR tuple ``(indptr, indices, data)``, read in place
+    and never densified), ``Y[n, n_L]`` and ``sw`` (length n or 0) are the
+    whole training set; ``sample_idx`` (int64, length n) is the visiting
+    order, shuffled in place first when ``seed >= 0``. ``hyper = [lr,
+    momentum, nesterov, beta1, beta2, epsilon, alpha, l1]`` (a 7-entry
+    ``hyper`` means ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size
+    * sum(layer_sizes)`` entries each.
+
+    Everything runs in this one compiled function: the per-batch work is
+    inlined here (numba re-optimises a callee's code inside every caller, so
+    each extra level of functions cost seconds of cold compile) and works on
+    borrowed arrays (:func:`borrow`): views cost no reference counting.
+    """
     if seed >= 0:
         np.random.seed(seed)  # noqa: NPY002 (numba's per-thread generator)
         np.random.shuffle(sample_idx)  # noqa: NPY002
-    n_out = layer_sizes[layer_sizes.shape[0] - 1]
-    # Gathered targets/weights of one batch: small, so made once per epoch.
-    ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
-    swbuf = np.empty(batch_size if sw.shape[0] > 0 else 0, dtype=Y.dtype)
-    coef_off, icpt_off, slot_off = _layout(layer_sizes)
-    loss_value = _epoch_batches(
-        (X, indptr, indices, data, Y, sw, sample_idx),
-        (params, grads, opt_m, opt_v, step),
-        (layer_sizes, coef_off, icpt_off, slot_off),
-        (act_buf, delta_buf, ybuf, swbuf),
-        (hidden_activation, output_activation, loss, batch_size, solver),
-        hyper,
-    )
-    _keep_alive(ybuf, swbuf, coef_off, icpt_off, slot_off)
-    return loss_value
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _epoch_batches(data_arrays, state, layout, buffers, codes, hyper):
-    """The minibatch loop of :func:`_train_epoch_impl` (arrays in tuples).
-
-    Every array is borrowed (:func:`borrow`) before the loop, so no view made
-    per batch, layer or row is reference-counted. The caller keeps them alive
-    (arguments of the entry point, or :func:`_keep_alive` after this call).
-    """
-    X, indptr, indices, data, Y, sw, sample_idx = data_arrays
-    params, grads, opt_m, opt_v, step = state
-    layer_sizes, coef_off, icpt_off, slot_off = layout
-    act_buf, delta_buf, ybuf, swbuf = buffers
-    hidden_activation, output_activation, loss, batch_size, solver = codes
-    X, Y, sw, sample_idx = borrow(X), borrow(Y), borrow(sw), borrow(sample_idx)
-    indptr, indices, data = borrow(indptr), borrow(indices), borrow(data)
-    params, grads = borrow(params), borrow(grads)
-    opt_m, opt_v, step = borrow(opt_m), borrow(opt_v), borrow(step)
-    layer_sizes, coef_off = borrow(layer_sizes), borrow(coef_off)
-    icpt_off, slot_off = borrow(icpt_off), borrow(slot_off)
-    act_buf, delta_buf = borrow(act_buf), borrow(delta_buf)
-    ybuf, swbuf = borrow(ybuf), borrow(swbuf)
-
-    sparse = indptr.shape[0] > 0
     n = sample_idx.shape[0]
     n_in = layer_sizes[0]
     n_out = layer_sizes[layer_sizes.shape[0] - 1]
+    weighted = sw.shape[0] > 0
+    csr = _is_csr(X)
+    # Gathered targets/weights of one batch: small, so made once per epoch.
+    ybuf_owned = np.empty(batch_size * n_out, dtype=Y.dtype)
+    swbuf_owned = np.empty(batch_size if weighted else 0, dtype=Y.dtype)
+    layout = _layout(layer_sizes)
+
+    # Owner-less views from here on (arguments live for the whole call; the
+    # arrays made here are kept alive by _keep_alive at the end).
+    Xo, Y, sw, sample_idx = borrow_all(X), borrow(Y), borrow(sw), borrow(sample_idx)
+    params, grads = borrow(params), borrow(grads)
+    opt_m, opt_v, step = borrow(opt_m), borrow(opt_v), borrow(step)
+    layer_sizes, act_buf, delta_buf = (
+        borrow(layer_sizes),
+        borrow(act_buf),
+        borrow(delta_buf),
+    )
+    ybuf, swbuf = borrow(ybuf_owned), borrow(swbuf_owned)
+    coef_off, icpt_off, slot_off = (
+        borrow(layout[0]),
+        borrow(layout[1]),
+        borrow(layout[2]),
+    )
+
     n_coef = icpt_off[0]
     lr = hyper[0]
     momentum = hyper[1]
@@ -1237,31 +1292,27 @@ def _epoch_batches(data_arrays, state, layout, buffers, codes, hyper):
     eps = hyper[5]
     alpha = hyper[6]
     l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
-    weighted = sw.shape[0] > 0
 
     sq_coef = _sum_squares(params, n_coef)
     accumulated = 0.0
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        # CSR rows are read in place by the first layer; dense rows gathered.
         rows = sample_idx[start : start + m]
-        Xb = as_matrix(act_buf, 0, 0 if sparse else m, n_in)
+        # Dense rows are gathered; CSR rows are read in place by layer 0.
+        Xb = as_matrix(act_buf, 0, 0 if csr else m, n_in)
         Yb = as_matrix(ybuf, 0, m, n_out)
         swb = swbuf[: m if weighted else 0]
         for r in range(m):
             src = rows[r]
-            if not sparse:
-                for j in range(n_in):
-                    Xb[r, j] = X[src, j]
+            if not csr:
+                _gather_row(Xo, src, Xb, r)
             for j in range(n_out):
                 Yb[r, j] = Y[src, j]
             if weighted:
                 swb[r] = sw[src]
         batch_loss = _batch_loss_grad(
+            Xo,
             Xb,
-            indptr,
-            indices,
-            data,
             rows,
             Yb,
             swb,
@@ -1289,68 +1340,10 @@ def _epoch_batches(data_arrays, state, layout, buffers, codes, hyper):
             )
         else:
             sq_coef = sgd_update(params, grads, opt_m, lr, momentum, nesterov, n_coef)
+    _keep_alive(ybuf_owned, swbuf_owned, layout[0], layout[1], layout[2])
     return accumulated / n
 
 
-@njit(cache=True, error_model="numpy")
-def train_epoch(
-    X,
-    Y,
-    sw,
-    sample_idx,
-    seed,
-    params,
-    grads,
-    layer_sizes,
-    hidden_activation,
-    output_activation,
-    loss,
-    batch_size,
-    solver,
-    hyper,
-    opt_m,
-    opt_v,
-    step,
-    act_buf,
-    delta_buf,
-):
-    """One epoch of minibatch training in one call; returns the epoch loss.
-
-    ``X[n, n_0]``, ``Y[n, n_L]`` and ``sw`` (length n or 0) are the whole
-    training set; ``sample_idx`` (int64, length n) is the visiting order,
-    shuffled in place first when ``seed >= 0``. ``hyper = [lr, momentum,
-    nesterov, beta1, beta2, epsilon, alpha, l1]`` (a 7-entry ``hyper`` means
-    ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size *
-    sum(layer_sizes)`` entries each.
-    """
-    no_csr = np.empty(0, dtype=np.int64)
-    return _train_epoch_impl(
-        X,
-        no_csr,
-        no_csr,
-        params[:0],
-        Y,
-        sw,
-        sample_idx,
-        seed,
-        params,
-        grads,
-        layer_sizes,
-        hidden_activation,
-        output_activation,
-        loss,
-        batch_size,
-        solver,
-        hyper,
-        opt_m,
-        opt_v,
-        step,
-        act_buf,
-        delta_buf,
-    )
-
-
-@njit(cache=True, error_model="numpy")
 def train_epoch_sparse(
     indptr,
     indices,
@@ -1379,12 +1372,8 @@ def train_epoch_sparse(
     The first layer reads each batch's CSR rows in place
     (:func:`sparse_dense_forward`, :func:`sparse_dense_grad`).
     """
-    X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
-    return _train_epoch_impl(
-        X,
-        indptr,
-        indices,
-        data,
+    return train_epoch(
+        (indptr, indices, data),
         Y,
         sw,
         sample_idx,
@@ -1406,56 +1395,33 @@ def train_epoch_sparse(
     )
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def _forward_impl(
-    X,
-    indptr,
-    indices,
-    data,
-    n,
-    params,
-    layer_sizes,
-    hidden_activation,
-    output_activation,
-    out,
-):
-    sparse = indptr.shape[0] > 0
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
+def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
+    """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks.
+
+    ``X`` is a 2-D array or a CSR tuple ``(indptr, indices, data)`` of
+    ``out.shape[0]`` rows. Releases the GIL, so callers can predict row
+    ranges in parallel threads.
+    """
+    n = out.shape[0]
     n_layers = layer_sizes.shape[0] - 1
-    coef_off, icpt_off, _ = _layout(layer_sizes)
+    csr = _is_csr(X)
+    layout = _layout(layer_sizes)
     chunk = min(PREDICT_CHUNK, max(n, 1))
     widest = 1
     for l in range(1, n_layers):
         widest = max(widest, layer_sizes[l])
-    buf_a = np.empty(chunk * widest, dtype=out.dtype)
-    buf_b = np.empty(chunk * widest, dtype=out.dtype)
-    rows = np.arange(n if sparse else 0)
-    _forward_chunks(
-        (X, indptr, indices, data, rows, out),
-        (params, layer_sizes, coef_off, icpt_off),
-        (buf_a, buf_b),
-        (n, chunk, hidden_activation, output_activation),
-    )
-    _keep_alive(buf_a, buf_b, rows, coef_off, icpt_off)
+    buf_a_owned = np.empty(chunk * widest, dtype=out.dtype)
+    buf_b_owned = np.empty(chunk * widest, dtype=out.dtype)
+    rows_owned = np.arange(n if csr else 0)
 
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _forward_chunks(data_arrays, net, buffers, codes):
-    """The chunk loop of :func:`_forward_impl`, on borrowed arrays (the
-    caller keeps them alive, see :func:`_epoch_batches`)."""
-    X, indptr, indices, data, rows, out = data_arrays
-    params, layer_sizes, coef_off, icpt_off = net
-    buf_a, buf_b = buffers
-    n, chunk, hidden_activation, output_activation = codes
-    X, indptr, indices, data = borrow(X), borrow(indptr), borrow(indices), borrow(data)
-    rows, out, params = borrow(rows), borrow(out), borrow(params)
-    layer_sizes = borrow(layer_sizes)
-    coef_off, icpt_off = borrow(coef_off), borrow(icpt_off)
-    buf_a, buf_b = borrow(buf_a), borrow(buf_b)
-    sparse = indptr.shape[0] > 0
-    n_layers = layer_sizes.shape[0] - 1
+    # Owner-less views (see train_epoch).
+    Xo, out, params = borrow_all(X), borrow(out), borrow(params)
+    layer_sizes, rows = borrow(layer_sizes), borrow(rows_owned)
+    coef_off, icpt_off = borrow(layout[0]), borrow(layout[1])
+    buf_a, buf_b = borrow(buf_a_owned), borrow(buf_b_owned)
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        A = X[start : start + m] if not sparse else X
         for l in range(n_layers):
             fi = layer_sizes[l]
             fo = layer_sizes[l + 1]
@@ -1469,36 +1435,17 @@ def _forward_chunks(data_arrays, net, buffers, codes):
             else:
                 Z = as_matrix(buf_b, 0, m, fo)
             act = output_activation if last else hidden_activation
-            if l == 0 and sparse:
-                sub = rows[start : start + m]
-                sparse_dense_forward(indptr, indices, data, sub, W, b, act, Z)
+            if l == 0:
+                _first_forward(
+                    Xo, rows[start : start + m], _row_block(Xo, start, m), W, b, act, Z
+                )
+            elif l % 2 == 1:
+                dense_forward(as_matrix(buf_a, 0, m, fi), W, b, act, Z)
             else:
-                dense_forward(A, W, b, act, Z)
-            A = Z
+                dense_forward(as_matrix(buf_b, 0, m, fi), W, b, act, Z)
+    _keep_alive(buf_a_owned, buf_b_owned, rows_owned, layout[0], layout[1])
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
-    """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks.
-
-    Releases the GIL, so callers can predict row ranges in parallel threads.
-    """
-    no_csr = np.empty(0, dtype=np.int64)
-    _forward_impl(
-        X,
-        no_csr,
-        no_csr,
-        params[:0],
-        X.shape[0],
-        params,
-        layer_sizes,
-        hidden_activation,
-        output_activation,
-        out,
-    )
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
 def forward_sparse(
     indptr,
     indices,
@@ -1510,16 +1457,5 @@ def forward_sparse(
     out,
 ):
     """``forward`` for a CSR ``X`` (indptr, indices, data) of ``out.shape[0]`` rows."""
-    X = np.empty((0, layer_sizes[0]), dtype=data.dtype)
-    _forward_impl(
-        X,
-        indptr,
-        indices,
-        data,
-        out.shape[0],
-        params,
-        layer_sizes,
-        hidden_activation,
-        output_activation,
-        out,
-    )
+    forward((indptr, indices, data), params, layer_sizes, hidden_activation,
+            output_activation, out)  # fmt: skip
