@@ -132,6 +132,14 @@ def _jit_section(doc):
                 f"import {first['import_s']:.3f} s, fit {first['first_fit_s']:.3f} s, "
                 f"whole process {first['process_wall_s']:.3f} s"
             )
+        whole = fresh.get("whole_process")
+        if whole:
+            lines.append(
+                f"- {whole['workload']} as a whole process (imports, data, one "
+                f"fit; median of 3): fastmlp {whole['fastmlp_s']:.2f} s, "
+                f"scikit-learn {whole['sklearn_s']:.2f} s: "
+                f"{whole['fastmlp_over_sklearn']:.2f}x scikit-learn's time"
+            )
     return lines + [""]
 
 

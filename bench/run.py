@@ -367,6 +367,19 @@ if mode == "warmup":
         out["warmup_s"] = time.perf_counter() - t1
         if isinstance(per_dtype, dict):
             out["warmup_per_dtype_s"] = per_dtype
+elif mode == "whole_fit":
+    # One workload's fit as a whole process: imports, data, fit, exit.
+    workload, impl = params["workload"], params["impl"]
+    from bench.workloads import load_workload
+    w = load_workload(workload)
+    if impl == "sklearn" or stand_in:
+        from sklearn.neural_network import MLPClassifier as make
+    else:
+        def make(**kw):
+            return fastmlp.FastMLPClassifier(device="cpu", **kw)
+    t1 = time.perf_counter()
+    make(**w.estimator_params()).fit(w.X_train, w.y_train)
+    out["first_fit_s"] = time.perf_counter() - t1
 else:
     import numpy as np
     from fastmlp.playground import make_spiral
@@ -386,23 +399,37 @@ print(json.dumps(out))
 """
 
 
-def fresh_process_probe(params, stand_in):
+#: Workload of the whole-process comparison (issue 4: fastmlp with a warm
+#: cache within 1.5x of scikit-learn's whole process).
+WHOLE_PROCESS_WORKLOAD = "digits"
+
+
+def fresh_process_probe(params, stand_in, quick=False):
     """Run fastmlp in new interpreters with the cache as it is now.
 
-    Two processes: ``import fastmlp; fastmlp.warmup()`` and ``import fastmlp``
-    plus one playground fit on the full 1000-point spiral. Returns their
-    in-process timings and the whole-process wall seconds.
+    Processes: ``import fastmlp; fastmlp.warmup()``; ``import fastmlp`` plus
+    one playground fit on the full 1000-point spiral; and the digits workload
+    as a whole process (imports, data, one fit) for fastmlp and for
+    scikit-learn, three times each, interleaved. Returns their in-process
+    timings and the whole-process wall seconds (medians for the comparison).
     """
     out = {}
     # The stand-in has no warmup of its own; fastmlp's would measure fastmlp.
-    modes = ("first_fit",) if stand_in else ("warmup", "first_fit")
-    for mode in modes:
+    modes = [("first_fit", params)]
+    if not stand_in:
+        modes.insert(0, ("warmup", params))
+    if not quick:
+        for rep in range(3):
+            for impl in ("fastmlp", "sklearn"):
+                job = {"workload": WHOLE_PROCESS_WORKLOAD, "impl": impl}
+                modes.append((f"whole_fit:{impl}:{rep}", job))
+    for mode, mode_params in modes:
         argv = [
             sys.executable,
             "-c",
             _FRESH_PROCESS_CODE,
-            mode,
-            json.dumps(params),
+            mode.split(":")[0],
+            json.dumps(mode_params),
             "1" if stand_in else "0",
         ]
         start = time.perf_counter()
@@ -416,6 +443,23 @@ def fresh_process_probe(params, stand_in):
         result["process_wall_s"] = wall
         out[mode] = result
         log(f"fresh process '{mode}': {result}")
+    walls = {
+        impl: [
+            v["process_wall_s"]
+            for k, v in out.items()
+            if k.startswith(f"whole_fit:{impl}:") and "process_wall_s" in v
+        ]
+        for impl in ("fastmlp", "sklearn")
+    }
+    if walls["fastmlp"] and walls["sklearn"]:
+        fast = statistics.median(walls["fastmlp"])
+        slow = statistics.median(walls["sklearn"])
+        out["whole_process"] = {
+            "workload": WHOLE_PROCESS_WORKLOAD,
+            "fastmlp_s": fast,
+            "sklearn_s": slow,
+            "fastmlp_over_sklearn": fast / slow,
+        }
     return out
 
 
@@ -553,7 +597,9 @@ def run(args):
         if not args.no_fresh_process:
             params = load_workload("playground", quick=quick).estimator_params()
             params["hidden_layer_sizes"] = list(params["hidden_layer_sizes"])
-            jit["fresh_process"] = fresh_process_probe(params, args.fastmlp_stand_in)
+            jit["fresh_process"] = fresh_process_probe(
+                params, args.fastmlp_stand_in, quick=quick
+            )
 
     gemm_doc = None
     if args.gemm or (args.gemm is None and args.workloads.strip() == "all"):

@@ -309,14 +309,47 @@ _pool = None
 
 
 def prediction_threads():
-    """Threads for CPU prediction: ``NUMBA_NUM_THREADS``, else the usable cores."""
+    """Threads for CPU prediction.
+
+    ``NUMBA_NUM_THREADS`` if set, else the usable cores; never more than the
+    thread limit of the BLAS libraries loaded (``threadpoolctl``'s
+    ``threadpool_limits``, ``OPENBLAS_NUM_THREADS``...), which also bounds the
+    BLAS calls inside the kernels, so one limit holds for all of fastmlp.
+    """
     env = os.environ.get("NUMBA_NUM_THREADS")
     if env:
-        return max(1, int(env))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        threads = max(1, int(env))
+    else:
+        try:
+            threads = max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            threads = max(1, os.cpu_count() or 1)
+    for controller in _blas_controllers():
+        try:
+            threads = min(threads, max(1, int(controller.get_num_threads())))
+        except Exception:  # noqa: BLE001 - a library that cannot tell: no cap
+            continue
+    return threads
+
+
+_BLAS = None
+
+
+def _blas_controllers():
+    """threadpoolctl's controllers of the BLAS libraries loaded (found once).
+
+    scipy's OpenBLAS, which numba's ``np.dot`` calls, is loaded with the
+    estimators (they import scipy), so it is there by the first prediction.
+    """
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers
+        except Exception:  # noqa: BLE001 - threadpoolctl missing or failing
+            _BLAS = []
+    return _BLAS
 
 
 def cpu_forward(backend, X, params, layer_sizes, hidden, output, out):

@@ -64,3 +64,40 @@ def test_concurrent_predict_calls_from_python_threads(model_and_rows):
     assert not errors
     for r in results:
         np.testing.assert_array_equal(r, expected)
+
+
+def test_threadpoolctl_limit_caps_prediction_threads(model_and_rows, monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    model, X = model_and_rows
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _engine.prediction_threads() == 1
+        np.testing.assert_array_equal(model.predict_proba(X), single_threaded(model, X))
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    assert _engine.prediction_threads() == 1
+
+
+@pytest.mark.parametrize("blas_threads", [1, None])
+def test_fits_are_deterministic_for_a_seed_and_thread_count(blas_threads):
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.RandomState(1)
+    X = rng.standard_normal((600, 40)).astype(np.float32)
+    y = rng.randint(0, 4, 600)
+    fits = []
+    with (
+        threadpool_limits(limits=blas_threads, user_api="blas"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        for _ in range(2):
+            model = FastMLPClassifier((64, 32), max_iter=3, random_state=0)
+            fits.append(model.fit(X, y))
+    for a, b in zip(
+        fits[0].coefs_ + fits[0].intercepts_,
+        fits[1].coefs_ + fits[1].intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
