@@ -363,8 +363,13 @@ def cpu_forward(backend, X, params, layer_sizes, hidden, output, out):
     """
     global _pool
     n = X.shape[0]
+    # Only networks of small layers are split (the backend's SMALL_LAYER_WORK):
+    # a large layer's BLAS calls use every core already, and two threads
+    # calling BLAS at once ran slower than one.
+    layer_work = max(int(a) * int(b) for a, b in pairwise(layer_sizes))
     threads = 1
-    if n >= 2 * PARALLEL_MIN_ROWS:
+    small = layer_work < getattr(backend, "SMALL_LAYER_WORK", 0)
+    if n >= 2 * PARALLEL_MIN_ROWS and small:
         threads = min(prediction_threads(), n // PARALLEL_MIN_ROWS)
     if threads <= 1:
         backend.forward(X, params, layer_sizes, hidden, output, out)
@@ -373,7 +378,8 @@ def cpu_forward(backend, X, params, layer_sizes, hidden, output, out):
         _pool = ThreadPoolExecutor(threads, thread_name_prefix="fastmlp-predict")
     # Split at multiples of the kernel's row chunk: every row then meets the
     # same products as in one thread, and the result is bitwise the same.
-    chunk = getattr(backend, "PREDICT_CHUNK", 1)
+    chunk_rows = getattr(backend, "predict_chunk_rows", None)
+    chunk = 1 if chunk_rows is None else int(chunk_rows(layer_sizes))
     bounds = (np.linspace(0, n / chunk, threads + 1).round() * chunk).astype(np.int64)
     bounds[-1] = n
     jobs = [
