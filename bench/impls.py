@@ -10,6 +10,8 @@ and, unless ``predicts`` is false, ``predict(X)`` and ``predict_proba(X)``.
 * ``sklearn``: ``sklearn.neural_network.MLPClassifier(**params)``.
 * ``torch``: :class:`TorchMLPClassifier`, a plain PyTorch CPU loop (two
   threads), only where ``import torch`` works.
+* ``torch-cuda``: the same loop on a CUDA GPU in fp32 (TF32 off), only where
+  torch sees one.
 * ``gemm``: :class:`GemmBound`, the fit's matrix products alone through
   numpy's BLAS: an upper bound for any implementation built on those products.
 """
@@ -32,10 +34,14 @@ __all__ = [
 ]
 
 #: Every implementation the harness knows, in display order.
-IMPL_NAMES = ("fastmlp", "fastmlp-cuda", "sklearn", "torch", "gemm")
+IMPL_NAMES = ("fastmlp", "fastmlp-cuda", "sklearn", "torch", "torch-cuda", "gemm")
 
-#: Measured unless ``--impls`` says otherwise (torch only where installed).
-DEFAULT_IMPLS = ("fastmlp", "sklearn", "torch")
+#: Measured unless ``--impls`` says otherwise; the optional ones only where
+#: available (torch installed, a CUDA GPU present).
+DEFAULT_IMPLS = ("fastmlp", "fastmlp-cuda", "sklearn", "torch", "torch-cuda")
+
+#: Left out without a word from the default set when unavailable.
+OPTIONAL_IMPLS = ("fastmlp-cuda", "torch", "torch-cuda")
 
 
 @dataclass
@@ -92,6 +98,9 @@ class TorchMLPClassifier:
         workload (solver, tol, ...) are accepted and ignored.
     n_threads : int, default=2
         ``torch.set_num_threads`` for fit and predict.
+    device : {"cpu", "cuda"}, default="cpu"
+        Where the model and the data live; on "cuda" float32 products run
+        without TF32 (true fp32, as fastmlp's).
     """
 
     def __init__(
@@ -105,6 +114,7 @@ class TorchMLPClassifier:
         shuffle=True,
         random_state=0,
         n_threads=2,
+        device="cpu",
         **ignored,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -116,6 +126,7 @@ class TorchMLPClassifier:
         self.shuffle = shuffle
         self.random_state = random_state
         self.n_threads = n_threads
+        self.device = device
 
     def _build(self, n_features, n_outputs):
         import torch
@@ -147,17 +158,21 @@ class TorchMLPClassifier:
 
         torch.set_num_threads(self.n_threads)
         torch.manual_seed(self.random_state)
+        dev = torch.device(self.device)
+        if dev.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
         self.classes_, y_index = np.unique(y, return_inverse=True)
         self._binary = self.classes_.shape[0] == 2
-        X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        X_t = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(dev)
         if self._binary:
-            y_t = torch.from_numpy(y_index.astype(np.float32)).unsqueeze(1)
+            y_t = torch.from_numpy(y_index.astype(np.float32)).unsqueeze(1).to(dev)
             loss_fn = nn.BCEWithLogitsLoss()
         else:
-            y_t = torch.from_numpy(y_index.astype(np.int64))
+            y_t = torch.from_numpy(y_index.astype(np.int64)).to(dev)
             loss_fn = nn.CrossEntropyLoss()
         n_outputs = 1 if self._binary else self.classes_.shape[0]
-        model = self._build(X_t.shape[1], n_outputs)
+        model = self._build(X_t.shape[1], n_outputs).to(dev)
         weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
         biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
         optimizer = torch.optim.Adam(
@@ -174,15 +189,17 @@ class TorchMLPClassifier:
         model.train()
         for _ in range(self.max_iter):
             if self.shuffle:
-                order = torch.randperm(n, generator=generator)
+                order = torch.randperm(n, generator=generator).to(dev)
             else:
-                order = torch.arange(n)
+                order = torch.arange(n, device=dev)
             for start in range(0, n, self.batch_size):
                 rows = order[start : start + self.batch_size]
                 optimizer.zero_grad(set_to_none=True)
                 loss = loss_fn(model(X_t[rows]), y_t[rows])
                 loss.backward()
                 optimizer.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
         self.model_ = model.eval()
         self.n_iter_ = self.max_iter
         return self
@@ -194,14 +211,16 @@ class TorchMLPClassifier:
         torch.set_num_threads(self.n_threads)
         with torch.inference_mode():
             logits = self.model_(
-                torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+                torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(
+                    self.device
+                )
             )
             if self._binary:
                 p = torch.sigmoid(logits)
                 proba = torch.cat((1.0 - p, p), dim=1)
             else:
                 proba = torch.softmax(logits, dim=1)
-        return proba.numpy()
+        return proba.cpu().numpy()
 
     def predict(self, X):
         """Most probable class of each row, shape (n,)."""
@@ -345,6 +364,18 @@ def get_impl(name, fastmlp_stand_in=False, torch_threads=2):
             functools.partial(TorchMLPClassifier, n_threads=torch_threads),
             f"PyTorch CPU: nn.Sequential + Adam + minibatch loop, "
             f"{torch_threads} threads",
+        )
+    if name == "torch-cuda":
+        if not torch_available():
+            raise ImportError("torch is not installed")
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ImportError("torch sees no CUDA GPU")
+        return Impl(
+            "torch-cuda",
+            functools.partial(TorchMLPClassifier, device="cuda"),
+            "PyTorch CUDA fp32 (TF32 off): nn.Sequential + Adam + minibatch loop",
         )
     if name == "gemm":
         return Impl(

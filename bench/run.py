@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
-DEFAULT_IMPLS = "fastmlp,sklearn,torch"
+DEFAULT_IMPLS = "fastmlp,fastmlp-cuda,sklearn,torch,torch-cuda"
 
 #: A first fit this much slower than the median compiled its kernels; loading
 #: them from numba's cache costs well under a second, compiling them seconds.
@@ -80,8 +80,9 @@ def build_parser():
     parser.add_argument(
         "--impls",
         default=DEFAULT_IMPLS,
-        help="comma-separated from fastmlp,sklearn,torch,gemm, or 'all'; torch "
-        "is skipped when not installed (default: %(default)s)",
+        help="comma-separated from fastmlp,fastmlp-cuda,sklearn,torch,torch-cuda,"
+        "gemm, or 'all'; torch, fastmlp-cuda and torch-cuda are skipped where "
+        "torch or a CUDA GPU is missing (default: %(default)s)",
     )
     parser.add_argument(
         "--repeats", type=int, default=3, help="timed fits per implementation"
@@ -493,7 +494,7 @@ def run(args):
     from sklearn.exceptions import ConvergenceWarning
 
     from bench import report
-    from bench.impls import IMPL_NAMES, get_impl
+    from bench.impls import IMPL_NAMES, OPTIONAL_IMPLS, get_impl
     from bench.workloads import WORKLOAD_NAMES, load_workload
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -518,9 +519,9 @@ def run(args):
                 )
             )
         except ImportError as exc:
-            if name == "torch":
+            if name in OPTIONAL_IMPLS:
                 if args.impls != DEFAULT_IMPLS:
-                    log(f"skipping torch: {exc}")
+                    log(f"skipping {name}: {exc}")
                 continue
             raise SystemExit(
                 f"{name} is not available ({exc}); measure without it, e.g. "
