@@ -358,7 +358,7 @@ def gemm_tn(A, B, C):
 # e**r and 2**k built from its exponent bits (no table lookup, which would be
 # a gather). Each dtype computes in its own precision, so float32 runs 16
 # lanes wide: measured against float64 references, float32 exp is within 1.03
-# ulp, tanh within 2 and logistic within 2.5 ulp; float64 within 3e-14
+# ulp, tanh and logistic within 2.5 ulp; float64 within 3e-14
 # relative (tested in tests/test_math.py). NaN, inf and the sign of zero are kept.
 #
 # The functions that call them are compiled without 'reassoc' (FASTMATH_EXACT):
@@ -472,20 +472,26 @@ def _tanh64(x):
 
 @njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
 def _tanh32(x):
-    """``tanh(x)`` in float32: the series below 0.4, ``(1 - e) / (1 + e)`` above."""
+    """``tanh(x)`` in float32 as ``-m / (2 + m)`` with ``m = expm1(-2|x|)``.
+
+    ``expm1`` is ``2**k * (1 + s) - 1 = 2**k * s + (2**k - 1)`` with ``s =
+    e**r - 1`` from its series: no cancellation near 0, so no separate small-x
+    branch (1.7x faster than exp plus a series; within 2.5 ulp).
+    """
     one = np.float32(1.0)
     a = min(abs(x), np.float32(9.0))  # tanh(9) rounds to 1 in float32
-    a2 = a * a
-    q = np.float32(-929569.0 / 638512875.0)
-    q = q * a2 + np.float32(21844.0 / 6081075.0)
-    q = q * a2 - np.float32(1382.0 / 155925.0)
-    q = q * a2 + np.float32(62.0 / 2835.0)
-    q = q * a2 - np.float32(17.0 / 315.0)
-    q = q * a2 + np.float32(2.0 / 15.0)
-    q = q * a2 - np.float32(1.0 / 3.0)
-    e = _exp32(np.float32(-2.0) * a)
-    t = a + a * a2 * q if a < np.float32(0.4) else (one - e) / (one + e)
-    return np.copysign(t, x)
+    y = np.float32(-2.0) * a
+    k = np.floor(y * np.float32(1.4426950408889634) + np.float32(0.5))
+    r = (y - k * np.float32(0.693145751953125)) - k * np.float32(1.428606765330187e-06)
+    p = np.float32(1.0 / 5040.0)
+    p = p * r + np.float32(1.0 / 720.0)
+    p = p * r + np.float32(1.0 / 120.0)
+    p = p * r + np.float32(1.0 / 24.0)
+    p = p * r + np.float32(1.0 / 6.0)
+    p = p * r + np.float32(0.5)
+    two_k = _pow2_f32(np.int32(k))  # k in [-26, 0]
+    m = two_k * (r + r * r * p) + (two_k - one)
+    return np.copysign(-m / (np.float32(2.0) + m), x)  # NaN stays NaN
 
 
 def _rows_impl(exp, tanh, contiguous):
