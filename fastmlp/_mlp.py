@@ -942,13 +942,13 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
 
+        binarized = None
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
-            fast = _binarize_int_labels(y, X.dtype)
-            if fast is not None:
-                self._label_binarizer, Y = fast
-                self.classes_ = self._label_binarizer.classes_
-                return X, Y
-            binarizer = LabelBinarizer().fit(y)
+            binarized = _binarize_int_labels(y, X.dtype)
+            if binarized is not None:
+                binarizer = binarized[0]
+            else:
+                binarizer = LabelBinarizer().fit(y)
             _check_two_classes(self, binarizer)
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
@@ -966,6 +966,8 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
+        if binarized is not None:
+            return X, binarized[1]
         y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, y
 

@@ -969,11 +969,6 @@ def _first_grad(X, rows, Xb, D, W, alpha, scale, gW, gb):
     raise NotImplementedError("only inside numba-compiled code")
 
 
-def _n_rows(X):
-    """Number of rows of a 2-D array or CSR tuple."""
-    raise NotImplementedError("only inside numba-compiled code")
-
-
 def borrow_all(X):
     """:func:`borrow` of a 2-D array or of each array of a CSR tuple."""
     raise NotImplementedError("only inside numba-compiled code")
@@ -1022,13 +1017,6 @@ def _ov_row_block(X, start, m):
 def _ov_is_csr(X):
     csr = isinstance(X, types.BaseTuple)
     return lambda X: csr
-
-
-@overload(_n_rows)
-def _ov_n_rows(X):
-    if isinstance(X, types.BaseTuple):
-        return lambda X: X[0].shape[0] - 1
-    return lambda X: X.shape[0]
 
 
 @overload(_first_forward, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
@@ -1200,39 +1188,12 @@ def loss_grad(
     )
 
 
-def loss_grad_sparse(
-    indptr,
-    indices,
-    data,
-    Y,
-    sw,
-    params,
-    layer_sizes,
-    hidden_activation,
-    output_activation,
-    loss,
-    alpha,
-    grads,
-    act_buf,
-    delta_buf,
-    l1=0.0,
-):
-    """``loss_grad`` for a CSR ``X`` (indptr, indices, data) of ``Y.shape[0]`` rows."""
-    return loss_grad(
-        (indptr, indices, data),
-        Y,
-        sw,
-        params,
-        layer_sizes,
-        hidden_activation,
-        output_activation,
-        loss,
-        alpha,
-        grads,
-        act_buf,
-        delta_buf,
-        l1,
-    )
+def loss_grad_sparse(indptr, indices, data, *args):
+    """``loss_grad`` for a CSR ``X`` (indptr, indices, data) of ``Y.shape[0]`` rows.
+
+    The other arguments are :func:`loss_grad`'s, in its order.
+    """
+    return loss_grad((indptr, indices, data), *args)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -1363,55 +1324,14 @@ def train_epoch(
     return accumulated / n
 
 
-def train_epoch_sparse(
-    indptr,
-    indices,
-    data,
-    Y,
-    sw,
-    sample_idx,
-    seed,
-    params,
-    grads,
-    layer_sizes,
-    hidden_activation,
-    output_activation,
-    loss,
-    batch_size,
-    solver,
-    hyper,
-    opt_m,
-    opt_v,
-    step,
-    act_buf,
-    delta_buf,
-):
+def train_epoch_sparse(indptr, indices, data, *args):
     """``train_epoch`` for a CSR ``X`` (indptr, indices, data): never densified.
 
     The first layer reads each batch's CSR rows in place
-    (:func:`sparse_dense_forward`, :func:`sparse_dense_grad`).
+    (:func:`sparse_dense_forward`, :func:`sparse_dense_grad`). The other
+    arguments are :func:`train_epoch`'s, in its order.
     """
-    return train_epoch(
-        (indptr, indices, data),
-        Y,
-        sw,
-        sample_idx,
-        seed,
-        params,
-        grads,
-        layer_sizes,
-        hidden_activation,
-        output_activation,
-        loss,
-        batch_size,
-        solver,
-        hyper,
-        opt_m,
-        opt_v,
-        step,
-        act_buf,
-        delta_buf,
-    )
+    return train_epoch((indptr, indices, data), *args)
 
 
 @njit(cache=True)
@@ -1481,16 +1401,9 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     _keep_alive(buf_a_owned, buf_b_owned, rows_owned, layout[0], layout[1])
 
 
-def forward_sparse(
-    indptr,
-    indices,
-    data,
-    params,
-    layer_sizes,
-    hidden_activation,
-    output_activation,
-    out,
-):
-    """``forward`` for a CSR ``X`` (indptr, indices, data) of ``out.shape[0]`` rows."""
-    forward((indptr, indices, data), params, layer_sizes, hidden_activation,
-            output_activation, out)  # fmt: skip
+def forward_sparse(indptr, indices, data, *args):
+    """``forward`` for a CSR ``X`` (indptr, indices, data) of ``out.shape[0]`` rows.
+
+    The other arguments are :func:`forward`'s, in its order.
+    """
+    forward((indptr, indices, data), *args)
