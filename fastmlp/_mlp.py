@@ -4,11 +4,9 @@ import numbers
 import warnings
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -21,10 +19,9 @@ from sklearn.utils.validation import (
 )
 
 from . import _engine
-from ._backend import get_backend, prediction_device, resolve_device
+from ._backend import get_backend, resolve_device
 from ._params import MLP_CONSTRAINTS, Options, validate_params
-from .exceptions import ConvergenceWarning
-from .kernels import ACTIVATION_CODES, LOSS_CODES, workspace_size
+from .kernels import ACTIVATION_CODES, LOSS_CODES
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -85,16 +82,6 @@ def _binarize_int_labels(y, dtype):
         Y = np.zeros((y.shape[0], classes.shape[0]), dtype=dtype)
         Y[np.arange(y.shape[0]), index] = 1
     return binarizer, Y
-
-
-def _as_csr(X):
-    """Sparse input as CSR (the kernels' format); dense input unchanged."""
-    if sp.issparse(X):
-        X = X.tocsr()
-        if X.indices.dtype != X.indptr.dtype:
-            X.indices = X.indices.astype(np.int64)
-            X.indptr = X.indptr.astype(np.int64)
-    return X
 
 
 def _reject_sparse(X):
@@ -266,9 +253,11 @@ class BaseFastMLP(BaseEstimator):
             device, backend = "cpu", get_backend("cpu")
         self.device_ = device
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(backend, X, y, sample_weight, layer_units, incremental)
+            _engine.fit_stochastic(
+                self, backend, X, y, sample_weight, layer_units, incremental
+            )
         else:
-            self._fit_lbfgs(X, y, sample_weight, layer_units)
+            _engine.fit_lbfgs(self, X, y, sample_weight, layer_units)
 
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             raise ValueError(
@@ -319,317 +308,9 @@ class BaseFastMLP(BaseEstimator):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
 
-    def _fit_lbfgs(self, X, y, sample_weight, layer_units):
-        """Full-batch L-BFGS-B (scipy) on the flat vector, as scikit-learn.
-
-        Each evaluation of loss and gradient is one compiled ``loss_grad``
-        call over all of X, in X's dtype; buffers are allocated once here.
-        """
-        params = self._params_vector()
-        if params is not self._packed:
-            self._set_params_vector(params)
-        dtype = params.dtype
-        backend = get_backend("cpu")
-        sparse = sp.issparse(X)
-        if not sparse:
-            X = np.ascontiguousarray(X)
-        Y = np.ascontiguousarray(y, dtype=dtype)
-        sw = (
-            np.empty(0, dtype=dtype)
-            if sample_weight is None
-            else np.ascontiguousarray(sample_weight, dtype=dtype)
-        )
-        sizes = np.asarray(layer_units, dtype=np.int64)
-        size = workspace_size(layer_units, X.shape[0])
-        act_buf = np.empty(size, dtype=dtype)
-        delta_buf = np.empty(size, dtype=dtype)
-        grads = np.empty_like(params)
-        work = np.empty_like(params)
-        hidden = ACTIVATION_CODES[self.activation]
-        output = ACTIVATION_CODES[self.out_activation_]
-        loss_code = self._loss_code()
-        alpha = float(self.alpha)
-        l1 = float(self.l1)
-
-        def loss_and_grad(x):
-            work[:] = x
-            if sparse:
-                value = backend.loss_grad_sparse(
-                    X.indptr,
-                    X.indices,
-                    X.data,
-                    Y,
-                    sw,
-                    work,
-                    sizes,
-                    hidden,
-                    output,
-                    loss_code,
-                    alpha,
-                    grads,
-                    act_buf,
-                    delta_buf,
-                    l1,
-                )
-            else:
-                value = backend.loss_grad(
-                    X,
-                    Y,
-                    sw,
-                    work,
-                    sizes,
-                    hidden,
-                    output,
-                    loss_code,
-                    alpha,
-                    grads,
-                    act_buf,
-                    delta_buf,
-                    l1,
-                )
-            return float(value), grads.astype(np.float64)
-
-        result = scipy.optimize.minimize(
-            loss_and_grad,
-            params.astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-            },
-        )
-        n_iter = min(result.nit, self.max_iter)
-        if result.status != 0:
-            msg = (
-                f"lbfgs failed to converge after {n_iter} iteration(s) "
-                f"(status={result.status}):\n{result.message}\n"
-            )
-            if n_iter == self.max_iter:
-                msg += (
-                    "\nIncrease the number of iterations to improve the "
-                    f"convergence (max_iter={self.max_iter})."
-                )
-            msg += (
-                "\nYou might also want to scale the data as shown in:\n"
-                "    https://scikit-learn.org/stable/modules/preprocessing.html"
-            )
-            warnings.warn(msg, ConvergenceWarning, stacklevel=4)
-        self.n_iter_ = n_iter
-        self.loss_ = float(result.fun)
-        params[:] = result.x
-        self.device_ = "cpu"
-
-    def _fit_stochastic(self, backend, X, y, sample_weight, layer_units, incremental):
-        params = self._params_vector()
-        if params is not self._packed:
-            self._set_params_vector(params)
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = _engine.OptimizerState(
-                self.solver,
-                params.size,
-                params.dtype,
-                self.learning_rate_init,
-                self.learning_rate,
-                self.power_t,
-            )
-        opt = self._optimizer
-
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping
-        if early_stopping:
-            stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
-            arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
-            split = train_test_split(
-                *arrays,
-                random_state=self._random_state,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-            )
-            X_train, X_val, y_train, y_val = split[:4]
-            sw_train, sw_val = (None, None) if sample_weight is None else split[4:]
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' "
-                    "or the size of your dataset."
-                )
-            if is_classifier(self):
-                y_val = self._label_binarizer.inverse_transform(y_val)
-        else:
-            X_train, y_train, sw_train = X, y, sample_weight
-            X_val = y_val = sw_val = None
-
-        n_samples = X_train.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=3,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-
-        runner = _engine.EpochRunner(
-            backend,
-            X_train,
-            y_train,
-            sw_train,
-            layer_units,
-            self.activation,
-            self.out_activation_,
-            self._loss_code(),
-            batch_size,
-            verbose=self.verbose,
-        )
-        grads = np.empty_like(params)
-        dtype = params.dtype.type
-
-        self.n_iter_ = 0
-        try:
-            for _ in range(self.max_iter):
-                hyper = np.array(
-                    [
-                        opt.learning_rate,
-                        self.momentum,
-                        float(self.nesterovs_momentum),
-                        self.beta_1,
-                        self.beta_2,
-                        self.epsilon,
-                        self.alpha,
-                        self.l1,
-                    ],
-                    dtype=dtype,
-                )
-                seed = (
-                    int(self._random_state.randint(0, 2**31 - 1))
-                    if self.shuffle
-                    else -1
-                )
-                backup = params.copy()
-                loss = runner.run(params, grads, opt, hyper, seed)
-                if not np.isfinite(loss):
-                    # Keep the last finite weights: nothing the user had is lost.
-                    params[:] = backup
-                    raise ValueError(
-                        f"Training diverged at epoch {self.n_iter_ + 1}: the loss is "
-                        f"{loss}. Solver produced non-finite parameter weights; lower "
-                        "learning_rate_init or scale the input data."
-                    )
-                self.n_iter_ += 1
-                self.loss_ = float(loss)
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-
-                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
-                opt.iteration_ends(self.t_)
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if early_stopping else "Training loss"
-                    msg = (
-                        f"{what} did not improve more than tol={self.tol:f} for "
-                        f"{self.n_iter_no_change} consecutive epochs."
-                    )
-                    if opt.trigger_stopping(msg, self.verbose):
-                        break
-                    self._no_improvement_count = 0
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=3,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
-        # Optimizer moments resident on a GPU come back once (partial_fit goes on).
-        runner.sync_optimizer(opt)
-
-        if early_stopping:
-            params[:] = self._best_params
-
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
-        if early_stopping:
-            score = self._score_validated(X_val, y_val, sw_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_params = self._packed.copy()
-        else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
-
     # ------------------------------------------------------------------
     # prediction
     # ------------------------------------------------------------------
-    def _forward(self, X):
-        """Network output for validated, dense X.
-
-        Computed in the wider of X's and the model's dtype, as numpy's
-        ``X @ coef`` would: a float32 model on float32 X stays float32.
-        """
-        packed = self._params_vector()
-        dtype = np.result_type(X.dtype, packed.dtype)
-        X = X.astype(dtype, copy=False)
-        params = packed.astype(dtype, copy=False)
-        out = np.empty((X.shape[0], self.n_outputs_), dtype=X.dtype)
-        if sp.issparse(X):
-            X = _as_csr(X)
-            get_backend("cpu").forward_sparse(
-                X.indptr,
-                X.indices,
-                X.data,
-                params,
-                np.array(self._layer_units, dtype=np.int64),
-                ACTIVATION_CODES[self.activation],
-                ACTIVATION_CODES[self.out_activation_],
-                out,
-            )
-            return out
-        # On the GPU when the model's device can train there now, else the CPU
-        # (a GPU-trained model unpickled on a CPU-only machine predicts there).
-        backend = get_backend(prediction_device(self.device))
-        if backend.__name__.endswith(".cpu"):
-            _engine.cpu_forward(
-                backend,
-                np.ascontiguousarray(X),
-                params,
-                np.array(self._layer_units, dtype=np.int64),
-                ACTIVATION_CODES[self.activation],
-                ACTIVATION_CODES[self.out_activation_],
-                out,
-            )
-            return out
-        up = backend.to_device
-        d_out = up(out)
-        backend.forward(
-            up(np.ascontiguousarray(X)),
-            up(params),
-            np.array(self._layer_units, dtype=np.int64),
-            ACTIVATION_CODES[self.activation],
-            ACTIVATION_CODES[self.out_activation_],
-            d_out,
-        )
-        return backend.to_host(d_out)
-
     def _forward_checked(self, X):
         if "coefs_" not in self.__dict__:
             check_is_fitted(self)  # raises NotFittedError
@@ -641,7 +322,7 @@ class BaseFastMLP(BaseEstimator):
                 dtype=(np.float64, np.float32),
                 reset=False,
             )
-        return self._forward(X)
+        return _engine.network_output(self, X)
 
     def _is_plain_valid_array(self, X):
         """True for input ``validate_data`` would pass through unchanged.
@@ -701,7 +382,7 @@ class BaseFastMLP(BaseEstimator):
         return activations
 
     def _score_validated(self, X, y, sample_weight):
-        y_pred = self._predict_from_output(self._forward(X))
+        y_pred = self._predict_from_output(_engine.network_output(self, X))
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return self._score_function(y, y_pred, sample_weight=sample_weight)
@@ -938,7 +619,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             dtype=(np.float64, np.float32),
             reset=reset,
         )
-        X = _as_csr(X)
+        X = _engine.as_csr(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
 
@@ -1189,7 +870,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             dtype=(np.float64, np.float32),
             reset=reset,
         )
-        X = _as_csr(X)
+        X = _engine.as_csr(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):

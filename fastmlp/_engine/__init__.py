@@ -1,0 +1,58 @@
+"""The training engine: weights, solver state, training loops and prediction.
+
+The estimators (:mod:`fastmlp._mlp`) validate and orchestrate; the engine owns
+the state of a fit (flat parameter vector, optimizer moments, work buffers),
+the training loops and the prediction pass, and calls the backend's kernels:
+``train_epoch`` once per epoch, so no Python runs per minibatch.
+
+==============  ============================================================
+``weights``     initial weights; the flat vector and its per-layer views
+``epochs``      optimizer state and schedules; one compiled epoch per call
+``stochastic``  the sgd/adam loop: early stopping, n_iter_no_change, stops
+``lbfgs``       L-BFGS-B over one compiled loss/gradient call
+``predict``     the forward pass, split over threads for large inputs
+==============  ============================================================
+"""
+
+from .epochs import EpochRunner, OptimizerState
+from .lbfgs import fit_lbfgs
+from .predict import (
+    PARALLEL_MIN_ROWS,
+    as_csr,
+    cpu_forward,
+    network_output,
+    prediction_threads,
+)
+from .stochastic import fit_stochastic
+from .weights import (
+    WEIGHT_INITS,
+    glorot_init,
+    he_normal_init,
+    initial_params,
+    is_packed_view,
+    pack,
+    playground_init,
+    unpack,
+    zeros_init,
+)
+
+__all__ = [
+    "PARALLEL_MIN_ROWS",
+    "WEIGHT_INITS",
+    "EpochRunner",
+    "OptimizerState",
+    "as_csr",
+    "cpu_forward",
+    "fit_lbfgs",
+    "fit_stochastic",
+    "glorot_init",
+    "he_normal_init",
+    "initial_params",
+    "is_packed_view",
+    "network_output",
+    "pack",
+    "playground_init",
+    "prediction_threads",
+    "unpack",
+    "zeros_init",
+]

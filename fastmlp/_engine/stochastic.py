@@ -1,0 +1,171 @@
+"""The stochastic solvers' loop: epochs, early stopping, schedules, stopping."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.model_selection import train_test_split
+
+from ..exceptions import ConvergenceWarning
+from .epochs import EpochRunner, OptimizerState
+
+
+def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
+    """Epochs of sgd or adam, each one compiled ``train_epoch`` call.
+
+    ``est`` is the estimator: its parameters, and the fitted state this
+    updates (the weights in place, ``n_iter_``, ``t_``, ``loss_``,
+    ``loss_curve_``, the early-stopping scores and the optimizer state kept
+    for ``partial_fit``). ``incremental`` runs one epoch (``partial_fit``).
+    """
+    params = est._params_vector()
+    if params is not est._packed:
+        est._set_params_vector(params)
+    if not incremental or not hasattr(est, "_optimizer"):
+        est._optimizer = OptimizerState(
+            est.solver,
+            params.size,
+            params.dtype,
+            est.learning_rate_init,
+            est.learning_rate,
+            est.power_t,
+        )
+    opt = est._optimizer
+
+    if est.early_stopping and incremental:
+        raise ValueError("partial_fit does not support early_stopping=True")
+    early_stopping = est.early_stopping
+    if early_stopping:
+        stratify = y if is_classifier(est) and est.n_outputs_ == 1 else None
+        arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
+        split = train_test_split(
+            *arrays,
+            random_state=est._random_state,
+            test_size=est.validation_fraction,
+            stratify=stratify,
+        )
+        X_train, X_val, y_train, y_val = split[:4]
+        sw_train, sw_val = (None, None) if sample_weight is None else split[4:]
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        if is_classifier(est):
+            y_val = est._label_binarizer.inverse_transform(y_val)
+    else:
+        X_train, y_train, sw_train = X, y, sample_weight
+        X_val = y_val = sw_val = None
+
+    n_samples = X_train.shape[0]
+    if est.batch_size == "auto":
+        batch_size = min(200, n_samples)
+    else:
+        if est.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped",
+                stacklevel=3,
+            )
+        batch_size = int(np.clip(est.batch_size, 1, n_samples))
+
+    runner = EpochRunner(
+        backend,
+        X_train,
+        y_train,
+        sw_train,
+        layer_units,
+        est.activation,
+        est.out_activation_,
+        est._loss_code(),
+        batch_size,
+        verbose=est.verbose,
+    )
+    grads = np.empty_like(params)
+    dtype = params.dtype.type
+
+    est.n_iter_ = 0
+    try:
+        for _ in range(est.max_iter):
+            hyper = np.array(
+                [
+                    opt.learning_rate,
+                    est.momentum,
+                    float(est.nesterovs_momentum),
+                    est.beta_1,
+                    est.beta_2,
+                    est.epsilon,
+                    est.alpha,
+                    est.l1,
+                ],
+                dtype=dtype,
+            )
+            seed = int(est._random_state.randint(0, 2**31 - 1)) if est.shuffle else -1
+            backup = params.copy()
+            loss = runner.run(params, grads, opt, hyper, seed)
+            if not np.isfinite(loss):
+                # Keep the last finite weights: nothing the user had is lost.
+                params[:] = backup
+                raise ValueError(
+                    f"Training diverged at epoch {est.n_iter_ + 1}: the loss is "
+                    f"{loss}. Solver produced non-finite parameter weights; lower "
+                    "learning_rate_init or scale the input data."
+                )
+            est.n_iter_ += 1
+            est.loss_ = float(loss)
+            est.t_ += n_samples
+            est.loss_curve_.append(est.loss_)
+            if est.verbose:
+                print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
+
+            _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val)
+            opt.iteration_ends(est.t_)
+
+            if est._no_improvement_count > est.n_iter_no_change:
+                what = "Validation score" if early_stopping else "Training loss"
+                msg = (
+                    f"{what} did not improve more than tol={est.tol:f} for "
+                    f"{est.n_iter_no_change} consecutive epochs."
+                )
+                if opt.trigger_stopping(msg, est.verbose):
+                    break
+                est._no_improvement_count = 0
+
+            if incremental:
+                break
+            if est.n_iter_ == est.max_iter:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", stacklevel=3)
+    # Optimizer moments resident on a GPU come back once (partial_fit goes on).
+    runner.sync_optimizer(opt)
+
+    if early_stopping:
+        params[:] = est._best_params
+
+
+def _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val):
+    if early_stopping:
+        score = est._score_validated(X_val, y_val, sw_val)
+        est.validation_scores_.append(score)
+        if est.verbose:
+            print(f"Validation score: {score:f}")
+        if score < est.best_validation_score_ + est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if score > est.best_validation_score_:
+            est.best_validation_score_ = score
+            est._best_params = est._packed.copy()
+    else:
+        if est.loss_curve_[-1] > est.best_loss_ - est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if est.loss_curve_[-1] < est.best_loss_:
+            est.best_loss_ = est.loss_curve_[-1]
