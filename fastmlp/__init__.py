@@ -7,6 +7,11 @@ numba's on-disk cache, on first use, or ahead with :func:`warmup`.
 """
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers
+    from ._mlp import FastMLPClassifier, FastMLPRegressor
+    from ._warmup import warmup
 
 __version__ = "0.1.0"
 __all__ = ["FastMLPClassifier", "FastMLPRegressor", "warmup", "__version__"]

@@ -2,9 +2,11 @@
 
 import numbers
 import warnings
+from typing import Self, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
@@ -22,6 +24,9 @@ from . import _engine
 from ._backend import get_backend, resolve_device
 from ._params import MLP_CONSTRAINTS, Options, validate_params
 from .kernels import ACTIVATION_CODES, LOSS_CODES
+
+#: What ``fit`` and ``predict`` take as X: dense array-likes or scipy sparse.
+MatrixLike: TypeAlias = ArrayLike | sp.spmatrix | sp.sparray
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -104,34 +109,34 @@ class BaseFastMLP(BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes,
-        activation,
-        solver,
-        alpha,
-        batch_size,
-        learning_rate,
-        learning_rate_init,
-        power_t,
-        max_iter,
-        loss,
-        shuffle,
-        random_state,
-        tol,
-        verbose,
-        warm_start,
-        momentum,
-        nesterovs_momentum,
-        early_stopping,
-        validation_fraction,
-        beta_1,
-        beta_2,
-        epsilon,
-        n_iter_no_change,
-        max_fun,
-        device,
-        weight_init="glorot",
-        l1=0.0,
-    ):
+        hidden_layer_sizes: ArrayLike,
+        activation: str,
+        solver: str,
+        alpha: float,
+        batch_size: int | str,
+        learning_rate: str,
+        learning_rate_init: float,
+        power_t: float,
+        max_iter: int,
+        loss: str,
+        shuffle: bool,
+        random_state: int | np.random.RandomState | None,
+        tol: float,
+        verbose: bool | int,
+        warm_start: bool,
+        momentum: float,
+        nesterovs_momentum: bool,
+        early_stopping: bool,
+        validation_fraction: float,
+        beta_1: float,
+        beta_2: float,
+        epsilon: float,
+        n_iter_no_change: int | float,
+        max_fun: int,
+        device: str,
+        weight_init: str = "glorot",
+        l1: float = 0.0,
+    ) -> None:
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
@@ -343,7 +348,7 @@ class BaseFastMLP(BaseEstimator):
             and np.isfinite(X).all()
         )
 
-    def layer_activations(self, X):
+    def layer_activations(self, X: ArrayLike) -> list[np.ndarray]:
         """What every neuron computes on X: the output of every layer.
 
         Each layer is one call of the CPU kernel ``dense_forward``
@@ -365,18 +370,20 @@ class BaseFastMLP(BaseEstimator):
         """
         check_is_fitted(self)
         _reject_sparse(X)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        data: np.ndarray = validate_data(
+            self, X, dtype=(np.float64, np.float32), reset=False
+        )
         packed = self._params_vector()
-        dtype = np.result_type(X.dtype, packed.dtype)
+        dtype = np.result_type(data.dtype, packed.dtype)
         coefs, intercepts = _engine.unpack(
             np.ascontiguousarray(packed, dtype=dtype), self._layer_units
         )
         cpu = get_backend("cpu")
-        activations = [np.ascontiguousarray(X, dtype=dtype)]
+        activations = [np.ascontiguousarray(data, dtype=dtype)]
         for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
             last = i == len(coefs) - 1
             code = ACTIVATION_CODES[self.out_activation_ if last else self.activation]
-            out = np.empty((X.shape[0], W.shape[1]), dtype=dtype)
+            out = np.empty((data.shape[0], W.shape[1]), dtype=dtype)
             cpu.dense_forward(activations[-1], W, b, code, out)
             activations.append(out)
         return activations
@@ -396,7 +403,9 @@ class BaseFastMLP(BaseEstimator):
         return True
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -549,34 +558,34 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes: ArrayLike = (100,),
+        activation: str = "relu",
         *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        device="auto",
-        weight_init="glorot",
-        l1=0.0,
-    ):
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        device: str = "auto",
+        weight_init: str = "glorot",
+        l1: float = 0.0,
+    ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -652,7 +661,9 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, y
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -672,7 +683,13 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> Self:
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -712,7 +729,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             y_pred = y_pred.ravel()
         return self._label_binarizer.inverse_transform(y_pred)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Predict class labels.
 
         Parameters
@@ -726,7 +743,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         """
         return self._predict_from_output(self._forward_checked(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: MatrixLike) -> np.ndarray:
         """Probability estimates.
 
         Parameters
@@ -745,7 +762,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             return np.vstack([1 - y_pred, y_pred]).T
         return y_pred
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: MatrixLike) -> np.ndarray:
         """Log of the probability estimates.
 
         Parameters
@@ -798,35 +815,35 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
 
     def __init__(
         self,
-        loss="squared_error",
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        loss: str = "squared_error",
+        hidden_layer_sizes: ArrayLike = (100,),
+        activation: str = "relu",
         *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        device="auto",
-        weight_init="glorot",
-        l1=0.0,
-    ):
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        device: str = "auto",
+        weight_init: str = "glorot",
+        l1: float = 0.0,
+    ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -880,7 +897,9 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             )
         return X, np.asarray(y, dtype=X.dtype)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -904,7 +923,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             y_pred = y_pred.ravel()
         return y_pred
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Predict with the multi-layer perceptron.
 
         Parameters

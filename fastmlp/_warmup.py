@@ -1,11 +1,14 @@
 """Compile (or load from numba's on-disk cache) the kernels ahead of use."""
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
 
-def warmup(dtypes=("float32", "float64"), verbose=False):
+def warmup(
+    dtypes: Sequence[str] = ("float32", "float64"), verbose: bool = False
+) -> dict[str, float]:
     """Compile the default training and prediction kernels now.
 
     One tiny fit and predict per dtype makes numba compile every kernel of
