@@ -1,17 +1,53 @@
-"""A writable on-disk cache for numba, also on read-only installs.
+"""numba's on-disk cache for fastmlp's kernels, keyed on everything they use.
 
-``cache=True`` makes numba write compiled kernels next to their source, or,
-when that is read-only, under the user's cache directory; when both are
-read-only (a system or container install with a read-only home) numba raises
-"no locator available" at import. :func:`ensure_writable_cache` runs before
-any kernel is decorated and, only in that case, points numba at a writable
-directory in the temp folder. A user's own ``NUMBA_CACHE_DIR`` always wins.
+numba keys a cached function on the source of its own file only: a kernel
+that calls a jitted helper, an overload or an intrinsic from another module,
+or reads a global constant defined there, has that code frozen into its cached
+machine code and would keep running it after the other module changed. The
+kernels here are split over many modules, so every cached kernel of
+``fastmlp.kernels`` gets a cache whose *source stamp* is
+:func:`package_stamp`: the SHA-256 of every ``.py`` file of this package
+(path and content) together with the fastmlp, numba, llvmlite and numpy
+versions (and numba-cuda's for CUDA kernels). Any change to any of them makes
+every kernel recompile; nothing stale is ever loaded.
+
+How it plugs in: numba's own extension points, its cache classes. A cache is
+a ``Cache`` subclass (``FunctionCache`` for the CPU, numba-cuda's
+``CUDACache``) whose ``_impl_class`` lists the *locator classes* that choose
+the directory and give the source stamp; here each of numba's file-backed
+locators gets a mixin that returns the package stamp. The one private touch
+is installing that cache on a dispatcher (``dispatcher._cache``, the attribute
+numba's own ``enable_caching`` sets), done by :func:`njit` and
+:func:`cuda_jit`, which kernels use in place of numba's decorators.
+Checked against numba 0.68.0 and 0.68.1 and numba-cuda 0.30 (the oldest
+numba the project allows is 0.68.0: ``tests/test_cache.py`` checks the
+classes and attributes used here exist).
+
+Two more differences from numba's default files, both for a tree that is
+edited often and for processes that compile at the same time:
+
+* the file names carry the module and qualified name only, not the line
+  number, so an edit that moves a function rewrites its index file instead of
+  adding one (numba's names pile up one ``.nbi`` per edited line position);
+* data files are named by a hash of their index key, not by a counter, so two
+  processes that compile different signatures at once never write the same
+  data file; files the rewritten index no longer names are removed.
+
+:func:`ensure_writable_cache` keeps read-only installs working: when neither
+the package folder nor the user cache folder is writable it points numba at a
+folder in the temp directory. A user's own ``NUMBA_CACHE_DIR`` always wins.
 """
 
+import functools
+import glob
+import hashlib
 import os
 import tempfile
 
 import numba
+from numba.core import caching
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def _writable(path):
@@ -32,13 +68,14 @@ def _user_cache_dir():
     return os.path.join(base, "numba")
 
 
-def ensure_writable_cache(package_dir):
+def ensure_writable_cache(package_dir=_PACKAGE_DIR):
     """Make sure numba can cache the kernels of ``package_dir``.
 
     Parameters
     ----------
     package_dir : str
-        Directory of the kernel sources (numba's first choice for its cache).
+        Folder of the kernel package (numba's first choice for its cache is
+        the ``__pycache__`` beside each module).
 
     Returns
     -------
@@ -48,7 +85,13 @@ def ensure_writable_cache(package_dir):
     """
     if os.environ.get("NUMBA_CACHE_DIR") or numba.config.CACHE_DIR:
         return None
-    if _writable(os.path.join(package_dir, "__pycache__")):
+    # numba caches a kernel in the __pycache__ beside its module: every folder
+    # of the package that holds modules must be writable.
+    folders = {
+        os.path.dirname(os.path.join(package_dir, rel))
+        for rel in _source_files(package_dir)
+    }
+    if all(_writable(os.path.join(d, "__pycache__")) for d in folders):
         return None
     if _writable(_user_cache_dir()):
         return None
@@ -58,3 +101,192 @@ def ensure_writable_cache(package_dir):
     os.environ["NUMBA_CACHE_DIR"] = fallback  # worker processes inherit it
     numba.config.CACHE_DIR = fallback
     return fallback
+
+
+def _version(dist):
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _source_files(root):
+    """Every ``.py`` file under ``root``, as sorted relative paths."""
+    paths = glob.glob(os.path.join(root, "**", "*.py"), recursive=True)
+    return sorted(os.path.relpath(p, root).replace(os.sep, "/") for p in paths)
+
+
+@functools.cache
+def package_stamp(*extra_dists, root=_PACKAGE_DIR):
+    """The source stamp of every cached kernel: sources and versions.
+
+    Parameters
+    ----------
+    *extra_dists : str
+        Further distributions whose versions the compiled code depends on
+        (``"numba-cuda"`` for the CUDA kernels).
+    root : str
+        The kernel package's folder.
+
+    Returns
+    -------
+    str
+        Hex SHA-256 of the path and bytes of every ``.py`` file under ``root``
+        and of the versions of fastmlp, numba, llvmlite, numpy and
+        ``extra_dists``. Computed once per process (the kernels are compiled
+        from the sources as they were imported).
+    """
+    digest = hashlib.sha256()
+    for rel in _source_files(root):
+        with open(os.path.join(root, rel), "rb") as f:
+            content = f.read()
+        digest.update(f"{rel}\0{len(content)}\0".encode())
+        digest.update(content)
+    for dist in ("fastmlp", "numba", "llvmlite", "numpy", *extra_dists):
+        digest.update(f"{dist}={_version(dist)}\0".encode())
+    return digest.hexdigest()
+
+
+class _PackageStampedLocator:
+    """Mixin over one of numba's file-backed locators (folder choice kept)."""
+
+    _extra_dists = ()
+
+    def get_source_stamp(self):
+        return package_stamp(*self._extra_dists)
+
+    def get_disambiguator(self):
+        # numba uses the line number: every edit that moves a function would
+        # leave its old index behind. The qualified name is in the file name
+        # already, and the index key holds the bytecode and closure hashes.
+        return "k"
+
+
+def _key_digest(key):
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:20]
+
+
+@functools.cache
+def _pruning_cache_file(base):
+    """numba's index/data file class, with data named by key and pruned."""
+
+    class PackageIndexDataCacheFile(base):
+        """Data files named by their key; unreferenced ones removed."""
+
+        def save(self, key, data):
+            overloads = self._load_index()
+            stale = not overloads
+            name = f"{self._index_name[: -len('.nbi')]}.{_key_digest(key)}.nbc"
+            if overloads.get(key) != name:
+                overloads[key] = name
+                self._save_index(overloads)
+            self._save_data(name, data)
+            if stale:
+                self._prune(set(overloads.values()))
+
+        def _prune(self, keep):
+            pattern = os.path.join(
+                glob.escape(self._cache_path),
+                glob.escape(self._index_name[: -len(".nbi")]) + ".*.nbc",
+            )
+            for path in glob.glob(pattern):
+                if os.path.basename(path) not in keep:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass  # another process removed or replaced it
+
+    return PackageIndexDataCacheFile
+
+
+@functools.cache
+def package_cache_class(base_cache, extra_dists=()):
+    """A subclass of numba cache class ``base_cache`` keyed on the package.
+
+    Parameters
+    ----------
+    base_cache : type
+        numba's ``FunctionCache`` or numba-cuda's ``CUDACache``.
+    extra_dists : tuple of str
+        Distributions added to the stamp (see :func:`package_stamp`).
+    """
+    base_impl = base_cache._impl_class
+    locators = [
+        type(
+            f"Package{cls.__name__.lstrip('_')}",
+            (_PackageStampedLocator, cls),
+            {"_extra_dists": extra_dists, "__module__": __name__},
+        )
+        for cls in base_impl._locator_classes
+        # the IPython and zip locators stamp other sources than files on disk
+        if "IPython" not in cls.__name__ and "Zip" not in cls.__name__
+    ]
+    impl = type(
+        f"Package{base_impl.__name__}",
+        (base_impl,),
+        {"_locator_classes": locators, "__module__": __name__},
+    )
+
+    def __init__(self, py_func):
+        base_cache.__init__(self, py_func)
+        self._cache_file = _pruning_cache_file(type(self._cache_file))(
+            cache_path=self._cache_path,
+            filename_base=self._impl.filename_base,
+            source_stamp=self._impl.locator.get_source_stamp(),
+        )
+
+    return type(
+        f"Package{base_cache.__name__}",
+        (base_cache,),
+        {"_impl_class": impl, "__init__": __init__, "__module__": __name__},
+    )
+
+
+def _install(dispatcher, base_cache, extra_dists):
+    cache = getattr(dispatcher, "_cache", None)
+    if cache is None or isinstance(cache, caching.NullCache):
+        return dispatcher  # not cached (or the CUDA simulator's stand-in)
+    cls = package_cache_class(base_cache, extra_dists)
+    if not isinstance(cache, cls):
+        dispatcher._cache = cls(dispatcher.py_func)
+    return dispatcher
+
+
+def _keyed(decorated, base_cache, extra_dists):
+    if callable(decorated) and not hasattr(decorated, "py_func"):
+        # numba returned a decorator (options given, function not yet)
+        return lambda func: _install(decorated(func), base_cache, extra_dists)
+    return _install(decorated, base_cache, extra_dists)
+
+
+@functools.cache
+def _cache_folder_checked():
+    # Before the first cached dispatcher: on a read-only install numba's
+    # locators would all fail ("no locator available").
+    ensure_writable_cache()
+
+
+def njit(*args, **options):
+    """``numba.njit`` whose ``cache=True`` is keyed on :func:`package_stamp`.
+
+    Same arguments as ``numba.njit``; every cached CPU kernel of fastmlp is
+    decorated through it.
+    """
+    _cache_folder_checked()
+    return _keyed(numba.njit(*args, **options), caching.FunctionCache, ())
+
+
+def cuda_jit(*args, **options):
+    """``numba.cuda.jit`` whose ``cache=True`` is keyed on :func:`package_stamp`
+    (with numba-cuda's version). Imports ``numba.cuda`` on first use only."""
+    from numba import cuda
+
+    _cache_folder_checked()
+    decorated = cuda.jit(*args, **options)
+    if numba.config.ENABLE_CUDASIM:
+        return decorated  # the simulator caches nothing
+    from numba.cuda.dispatcher import CUDACache
+
+    return _keyed(decorated, CUDACache, ("numba-cuda",))

@@ -3,8 +3,8 @@
 Read by the host drivers at every call, so tests patch them small (a few
 threads per block, tiny tiles) to run multi-block and edge paths under the
 CUDA simulator. Kernels are built per distinct setting (see
-``cuda._gemm_kernel`` and ``cuda._kernels``); shared and register tile sizes
-are compile-time constants of the kernel they build.
+``cuda.gemm._gemm_kernel`` and ``cuda.kernels1d._kernels``); shared and
+register tile sizes are compile-time constants of the kernel they build.
 """
 
 #: Threads per block of the 1-D kernels (activations, loss, optimizers,

@@ -1,4 +1,4 @@
-"""The owner-less array views of the hot loops (kernels/cpu.py)."""
+"""The owner-less array views of the hot loops (kernels/cpu/views.py)."""
 
 import sys
 import weakref

@@ -85,7 +85,14 @@ def test_built_wheel_ships_kernels_inside_fastmlp(tmp_path):
     (wheel,) = wheel_dir.glob("fastmlp-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "fastmlp/kernels/__init__.py" in names
-    assert "fastmlp/kernels/cpu.py" in names
+    kernels_dir = Path(kernels.__file__).parent
+    sources = {
+        "fastmlp/kernels/" + p.relative_to(kernels_dir).as_posix()
+        for p in kernels_dir.rglob("*.py")
+    }
+    assert "fastmlp/kernels/cpu/__init__.py" in sources
+    assert sources <= set(names), sources - set(names)
+    assert "fastmlp/py.typed" in names
     assert not [n for n in names if n.startswith("kernels/")]
 
     # The unpacked wheel works on its own, ahead of the editable install.

@@ -8,18 +8,14 @@ at full speed. The bits are per thread; the engine sets them just around a
 kernel call and always restores the caller's value.
 """
 
-import os
 import platform
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._cache import ensure_writable_cache
-
-# Before any @njit(cache=True): a read-only install still gets a cache.
-ensure_writable_cache(os.path.dirname(os.path.abspath(__file__)))
+from .._cache import njit
 
 _FTZ_DAZ = np.uint32(0x8040)
 X86 = platform.machine().lower() in ("x86_64", "amd64", "x86", "i386", "i686")

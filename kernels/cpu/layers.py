@@ -1,0 +1,216 @@
+"""One dense layer: activation, forward, delta and gradients (dense or CSR input).
+
+Bias + activation, the activation derivative and the L2 term are fused into
+the epilogue of the block that produced the values.
+"""
+
+import numpy as np
+
+from .._cache import njit
+from ._common import FASTMATH, IDENTITY, LOGISTIC, RELU, TANH
+from .elementwise import _transcendental_rows
+from .gemm import (
+    _OWN_NN,
+    BLAS_MIN_WORK_NN,
+    BLAS_MIN_WORK_NT,
+    BLAS_MIN_WORK_TN,
+    COL_BLOCK,
+    _gemm_nn_block,
+    _gemm_nt_row,
+    _gemm_tn_block,
+)
+
+
+# --------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _activate_rows(Z, i0, i1, activation):
+    """Apply ``activation`` in place to rows ``i0:i1`` of ``Z``."""
+    if activation == RELU:
+        n = Z.shape[1]
+        for i in range(i0, i1):
+            zi = Z[i]
+            for j in range(n):
+                # 'z < 0' keeps NaN as NaN (a divergence must stay visible).
+                if zi[j] < 0.0:
+                    zi[j] = 0.0
+    elif activation != IDENTITY:
+        _transcendental_rows(Z, i0, i1, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def apply_activation(Z, activation):
+    """``Z[m, n] = f(Z)`` in place for an activation code (softmax by row)."""
+    _activate_rows(Z, np.int64(0), Z.shape[0], activation)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _derivative_rows(A, D, i0, i1, activation):
+    """``D[i] *= f'(.)`` written with the activation output ``A`` (rows i0:i1)."""
+    n = A.shape[1]
+    one = A.dtype.type(1)
+    if activation == LOGISTIC:
+        for i in range(i0, i1):
+            ai = A[i]
+            di = D[i]
+            for j in range(n):
+                di[j] *= ai[j] * (one - ai[j])
+    elif activation == TANH:
+        for i in range(i0, i1):
+            ai = A[i]
+            di = D[i]
+            for j in range(n):
+                di[j] *= one - ai[j] * ai[j]
+    elif activation == RELU:
+        for i in range(i0, i1):
+            ai = A[i]
+            di = D[i]
+            for j in range(n):
+                if ai[j] == 0.0:
+                    di[j] = 0.0
+
+
+# --------------------------------------------------------------------------
+# layers
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _bias_activate_rows(Z, b, i0, i1, activation):
+    """``Z[i0:i1] = f(Z[i0:i1] + b)`` (the epilogue after a BLAS product)."""
+    n = Z.shape[1]
+    for i in range(i0, i1):
+        zi = Z[i]
+        for j in range(n):
+            zi[j] += b[j]
+    _activate_rows(Z, i0, i1, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def dense_forward(A, W, b, activation, out):
+    """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``, bias and f fused per block."""
+    m = A.shape[0]
+    n = W.shape[1]
+    if _OWN_NN:  # a compile-time constant: the own loops compile only if used
+        if m * A.shape[1] * n < BLAS_MIN_WORK_NN:
+            for i0 in range(0, m, 4):
+                i1 = min(i0 + 4, m)
+                for j0 in range(0, n, COL_BLOCK):
+                    j1 = min(j0 + COL_BLOCK, n)
+                    for i in range(i0, i1):
+                        for j in range(j0, j1):
+                            out[i, j] = b[j]
+                    _gemm_nn_block(A, W, out, i0, i1, j0, j1)
+                _activate_rows(out, i0, i1, activation)
+            return
+    np.dot(A, W, out)
+    for i0 in range(0, m, 8):
+        _bias_activate_rows(out, b, i0, min(i0 + 8, m), activation)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def hidden_delta(D_next, W, A, activation, out):
+    """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])``, fused by row."""
+    m = D_next.shape[0]
+    if m * W.shape[0] * W.shape[1] >= BLAS_MIN_WORK_NT:
+        np.dot(D_next, W.T, out)
+        for i0 in range(0, m, 8):
+            _derivative_rows(A, out, i0, min(i0 + 8, m), activation)
+        return
+    for i in range(m):
+        _gemm_nt_row(D_next, W, out, i)
+        _derivative_rows(A, out, i, i + 1, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _grad_epilogue(gW, W, a, sc, i0, i1):
+    """``gW[i0:i1] = (gW[i0:i1] + a * W[i0:i1]) * sc``."""
+    n = gW.shape[1]
+    for i in range(i0, i1):
+        gi = gW[i]
+        wi = W[i]
+        for j in range(n):
+            gi[j] = (gi[j] + a * wi[j]) * sc
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _bias_grad(D, sc, gb):
+    """``gb[n] = sc * sum_m D[m, n]`` (the intercept gradient)."""
+    n = D.shape[1]
+    for j in range(n):
+        gb[j] = 0.0
+    for r in range(D.shape[0]):
+        dr = D[r]
+        for j in range(n):
+            gb[j] += dr[j]
+    for j in range(n):
+        gb[j] *= sc
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def dense_grad(A, D, W, alpha, scale, gW, gb):
+    """``gW = (A[m, k].T @ D[m, n] + alpha W) * scale``; ``gb = scale * sum_m D``."""
+    k = A.shape[1]
+    n = D.shape[1]
+    a = W.dtype.type(alpha)
+    sc = W.dtype.type(scale)
+    if A.shape[0] * k * n >= BLAS_MIN_WORK_TN:
+        np.dot(A.T, D, gW)
+        _grad_epilogue(gW, W, a, sc, np.int64(0), k)
+    else:
+        for i0 in range(0, k, 4):
+            i1 = min(i0 + 4, k)
+            _gemm_tn_block(A, D, gW, i0, i1)
+            _grad_epilogue(gW, W, a, sc, i0, i1)
+    _bias_grad(D, sc, gb)
+
+
+# --------------------------------------------------------------------------
+# sparse first layer (CSR input, never densified)
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
+    """``out[m, n] = f(X[rows] @ W[k, n] + b)`` for CSR ``X`` (indptr, indices, data).
+
+    Row ``i`` of ``out`` is ``b + sum_p data[p] * W[indices[p]]`` over the
+    stored entries ``p`` of CSR row ``rows[i]``.
+    """
+    n = W.shape[1]
+    m = rows.shape[0]
+    for i in range(m):
+        oi = out[i]
+        for j in range(n):
+            oi[j] = b[j]
+        r = rows[i]
+        for p in range(indptr[r], indptr[r + 1]):
+            v = data[p]
+            wk = W[indices[p]]
+            for j in range(n):
+                oi[j] += v * wk[j]
+    _activate_rows(out, np.int64(0), m, activation)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
+    """``gW = (X[rows].T @ D[m, n] + alpha W) * scale``; ``gb = scale sum_m D``.
+
+    ``X`` is CSR; only the rows of W that the batch touches get data terms,
+    every row gets the L2 term (as the dense kernel).
+    """
+    k = W.shape[0]
+    n = W.shape[1]
+    a = W.dtype.type(alpha)
+    sc = W.dtype.type(scale)
+    for i in range(k):
+        gi = gW[i]
+        for j in range(n):
+            gi[j] = 0.0
+    for i in range(rows.shape[0]):
+        di = D[i]
+        r = rows[i]
+        for p in range(indptr[r], indptr[r + 1]):
+            v = data[p]
+            gk = gW[indices[p]]
+            for j in range(n):
+                gk[j] += v * di[j]
+    _grad_epilogue(gW, W, a, sc, np.int64(0), k)
+    _bias_grad(D, sc, gb)

@@ -1,0 +1,86 @@
+"""SGD and Adam: one fused pass over the flat parameter vector."""
+
+import numpy as np
+
+from .._cache import njit
+from ._common import FASTMATH
+
+
+# --------------------------------------------------------------------------
+# optimizers: one pass over the flat parameter vector
+# --------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _sgd_range(params, grads, velocity, lr, momentum, nesterov, lo, hi):
+    """SGD on ``params[lo:hi]``; returns the sum of squares of the new values."""
+    p = params[lo:hi]
+    g = grads[lo:hi]
+    vel = velocity[lo:hi]
+    sq = 0.0
+    if nesterov:
+        for i in range(hi - lo):
+            v = momentum * vel[i] - lr * g[i]
+            vel[i] = v
+            x = p[i] + (momentum * v - lr * g[i])
+            p[i] = x
+            sq += x * x
+    else:
+        for i in range(hi - lo):
+            v = momentum * vel[i] - lr * g[i]
+            vel[i] = v
+            x = p[i] + v
+            p[i] = x
+            sq += x * x
+    return sq
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
+    """``v = mu v - lr g``; ``p += v`` (or ``mu v - lr g`` with Nesterov).
+
+    Returns ``sum(params[:n_coef] ** 2)`` after the update.
+    """
+    lr = params.dtype.type(lr)
+    momentum = params.dtype.type(momentum)
+    zero = np.int64(0)  # not the literal 0: one compiled version, not two
+    sq = _sgd_range(params, grads, velocity, lr, momentum, nesterov, zero, n_coef)
+    _sgd_range(params, grads, velocity, lr, momentum, nesterov, n_coef, params.shape[0])
+    return sq
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _adam_range(params, grads, m, v, lr_t, b1, b2, eps, lo, hi):
+    """Adam on ``params[lo:hi]``; returns the sum of squares of the new values."""
+    one = params.dtype.type(1)
+    p = params[lo:hi]
+    g = grads[lo:hi]
+    mm = m[lo:hi]
+    vv = v[lo:hi]
+    sq = params.dtype.type(0)
+    for i in range(hi - lo):
+        gi = g[i]
+        mi = b1 * mm[i] + (one - b1) * gi
+        vi = b2 * vv[i] + (one - b2) * gi * gi
+        mm[i] = mi
+        vv[i] = vi
+        x = p[i] - lr_t * mi / (np.sqrt(vi) + eps)
+        p[i] = x
+        sq += x * x
+    return sq
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
+    """Adam step number ``t``: moments, bias-corrected rate, update; one pass.
+
+    Returns ``sum(params[:n_coef] ** 2)`` after the update.
+    """
+    # The bias-corrected rate in float64 (as scikit-learn), the pass in dtype.
+    dt = params.dtype.type
+    lr_t = dt(lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t))
+    b1 = dt(beta1)
+    b2 = dt(beta2)
+    e = dt(eps)
+    zero = np.int64(0)  # not the literal 0: one compiled version, not two
+    sq = _adam_range(params, grads, m, v, lr_t, b1, b2, e, zero, n_coef)
+    _adam_range(params, grads, m, v, lr_t, b1, b2, e, n_coef, params.shape[0])
+    return float(sq)

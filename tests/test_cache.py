@@ -1,0 +1,306 @@
+"""The kernel cache never goes stale, and stays tidy.
+
+Each test works on a private copy of the installed package (see
+``package_copy``), runs kernels in fresh processes, edits the copy between
+them as a release or a developer would, and checks that the next process
+computes what the edited source says, with the old cache left in place.
+"""
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import fastmlp.kernels
+import numpy as np
+import pytest
+from fastmlp.kernels import _cache, cpu
+from numba.core import caching
+from package_copy import copy_installed_package, file_defining
+
+import fastmlp
+
+ACTIVATE = """
+import json, numpy as np
+from fastmlp.kernels import ACTIVATION_CODES, cpu
+Z = np.linspace(-2.0, 2.0, 12).reshape(3, 4)
+cpu.apply_activation(Z, ACTIVATION_CODES["tanh"])
+stats = cpu.apply_activation.stats
+print(json.dumps({"Z": Z.ravel().tolist(),
+                  "hits": sum(stats.cache_hits.values()),
+                  "misses": sum(stats.cache_misses.values()),
+                  "file": cpu.__file__}))
+"""
+
+FIT = """
+import json, sys, warnings, numpy as np, numba
+import fastmlp
+from fastmlp.kernels import cpu
+rng = np.random.RandomState(0)
+X = rng.rand(40, 3)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    clf = fastmlp.FastMLPClassifier((5,), activation="tanh", max_iter=3,
+                                    random_state=0).fit(X, np.arange(40) % 2)
+stats = cpu.train_epoch.stats
+print(json.dumps({"coef": np.concatenate([c.ravel() for c in clf.coefs_]).tolist(),
+                  "hits": sum(stats.cache_hits.values()),
+                  "misses": sum(stats.cache_misses.values()),
+                  "numba": numba.__version__, "file": fastmlp.__file__}))
+"""
+
+TANH = np.tanh(np.linspace(-2.0, 2.0, 12))
+
+
+def run(script, site, cache_dir=None, extra_path=()):
+    """Run ``script`` in a fresh interpreter that imports fastmlp from ``site``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, extra_path), str(site)])
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache_dir)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = tmp_path / "site"
+    copy_installed_package(site)
+    return site
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert text.count(old) == 1, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def halve_tanh(kernels):
+    """Edit the float64 tanh helper (wherever it lives) to return tanh / 2."""
+    helper = file_defining(kernels, "def _tanh64(")
+    edit(
+        helper, "    return np.copysign(t, x)\n", "    return np.copysign(t, x) * 0.5\n"
+    )
+
+
+def kernel_module(dispatcher):
+    """Path of the module defining ``dispatcher``, relative to the package."""
+    path = Path(inspect.getfile(dispatcher.py_func))
+    return path.relative_to(Path(fastmlp.kernels.__file__).parent)
+
+
+def cache_files(root, pattern):
+    return sorted(p.name for p in Path(root).rglob(pattern))
+
+
+def test_a_changed_code_in_another_module_is_recompiled(site):
+    first = run(ACTIVATE, site)
+    assert first["file"].startswith(str(site))
+    np.testing.assert_allclose(first["Z"], TANH, rtol=1e-13)
+    again = run(ACTIVATE, site)
+    assert (again["hits"], again["misses"]) == (1, 0)  # the cache works at all
+    # The activation codes live in kernels/__init__.py; a release that swaps
+    # two must not run kernels compiled with the old numbering.
+    init = site / "fastmlp" / "kernels" / "__init__.py"
+    edit(init, '"tanh": 2,\n    "relu": 3,', '"tanh": 3,\n    "relu": 2,')
+    after = run(ACTIVATE, site)
+    assert after["misses"] == 1
+    np.testing.assert_allclose(after["Z"], TANH, rtol=1e-13)
+
+
+def test_a_changed_helper_formula_is_recompiled(site):
+    run(ACTIVATE, site)
+    halve_tanh(site / "fastmlp" / "kernels")
+    after = run(ACTIVATE, site)
+    assert after["misses"] == 1
+    np.testing.assert_allclose(after["Z"], 0.5 * TANH, rtol=1e-13)
+
+
+def test_edits_rewrite_the_cache_files_instead_of_adding_more(site):
+    kernels = site / "fastmlp" / "kernels"
+    run(ACTIVATE, site)
+    index, data = cache_files(kernels, "*.nbi"), cache_files(kernels, "*.nbc")
+    assert index and data
+    # An edit that moves every function down two lines, as edits do.
+    module = kernels / kernel_module(cpu.apply_activation)
+    module.write_text("# edited\n\n" + module.read_text())
+    assert run(ACTIVATE, site)["misses"] == 1
+    assert cache_files(kernels, "*.nbi") == index
+    assert cache_files(kernels, "*.nbc") == data
+
+
+def test_numba_cache_dir_wins(site, tmp_path):
+    cache_dir = tmp_path / "cache"
+    run(ACTIVATE, site, cache_dir=cache_dir)
+    assert cache_files(cache_dir, "*.nbi")
+    assert not cache_files(site, "*.nbi")
+    assert run(ACTIVATE, site, cache_dir=cache_dir)["hits"] == 1
+
+
+def test_processes_compiling_at_once_share_the_cache(site, tmp_path):
+    # Two processes start with an empty cache and compile the same kernels at
+    # the same time; both succeed with equal results and a third loads them.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(PYTHONPATH=str(site), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", FIT],
+            cwd=site,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    first, second = (json.loads(out.strip().splitlines()[-1]) for out, _ in outs)
+    assert first["coef"] == second["coef"]
+    third = run(FIT, site, cache_dir=tmp_path / "cache")
+    assert (third["hits"], third["misses"]) == (1, 0)
+    assert third["coef"] == first["coef"]
+
+
+def source_tree():
+    root = Path(fastmlp.__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").exists() or not (root / "kernels").is_dir():
+        pytest.skip("fastmlp is not installed from a source tree")
+    return root
+
+
+def pip_install(src, target):
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+        + ["--no-build-isolation", "--upgrade", "--target", str(target), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def test_an_upgrade_that_changes_only_a_helper_recompiles(tmp_path):
+    import shutil
+
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc", "*.egg-info")
+    root = source_tree()
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, src / name)
+    for name in ("fastmlp", "kernels"):
+        shutil.copytree(root / name, src / name, ignore=ignore)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    pip_install(src, site)  # version A
+    a = run(FIT, site, cache_dir=cache)
+    assert a["file"].startswith(str(site)) and a["misses"] == 1
+    halve_tanh(src / "kernels")
+    pip_install(src, site)  # version B: the same version number, one helper
+    b = run(FIT, site, cache_dir=cache)
+    fresh = run(FIT, site, cache_dir=tmp_path / "fresh")
+    assert b["misses"] == 1
+    assert b["coef"] == fresh["coef"] != a["coef"]
+
+
+def test_the_stamp_covers_every_source_file_and_the_versions(tmp_path, monkeypatch):
+    stamp = _cache.package_stamp.__wrapped__
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.py").write_text("X = 1\n")
+    (tmp_path / "sub" / "b.py").write_text("Y = 2\n")
+    base = stamp(root=str(tmp_path))
+    assert stamp(root=str(tmp_path)) == base
+    (tmp_path / "sub" / "b.py").write_text("Y = 3\n")
+    changed = stamp(root=str(tmp_path))
+    assert changed != base
+    (tmp_path / "sub" / "c.py").write_text("")
+    assert stamp(root=str(tmp_path)) != changed
+    assert stamp("numba-cuda", root=str(tmp_path)) != stamp(root=str(tmp_path))
+    before = stamp(root=str(tmp_path))
+    versions = {"fastmlp": "9.9", "numba": "0.0", "llvmlite": "0.0", "numpy": "0.0"}
+    for dist in versions:
+        monkeypatch.setattr(
+            _cache, "_version", lambda d, dist=dist: "new" if d == dist else "old"
+        )
+        assert stamp(root=str(tmp_path)) != before, dist
+
+
+def kernel_dispatchers():
+    import importlib
+    import pkgutil
+
+    import fastmlp.kernels as pkg
+    from numba.core.registry import CPUDispatcher
+
+    found = {}
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        if ".cuda" in info.name:
+            continue  # needs numba-cuda; the CUDA lanes check those
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == info.name:
+                found[f"{info.name}.{name}"] = obj
+    return found
+
+
+def test_every_cpu_kernel_is_cached_keyed_on_the_package():
+    keyed = _cache.package_cache_class(caching.FunctionCache, ())
+    dispatchers = kernel_dispatchers()
+    cached = {
+        n: d
+        for n, d in dispatchers.items()
+        if not isinstance(d._cache, caching.NullCache)
+    }
+    assert len(cached) > 20
+    wrong = [n for n, d in cached.items() if not isinstance(d._cache, keyed)]
+    assert not wrong, f"cached with numba's own key: {wrong}"
+    # inline="always" helpers are compiled into their callers, never alone
+    uncached = [
+        n
+        for n, d in dispatchers.items()
+        if n not in cached and d.targetoptions.get("inline") != "always"
+    ]
+    assert not uncached, f"compiled in every process: {uncached}"
+
+
+def test_numba_still_has_what_the_cache_builds_on():
+    # The classes and attributes kernels/_cache.py uses (checked on 0.68.0+).
+    impl = caching.FunctionCache._impl_class
+    assert issubclass(impl, caching.CacheImpl)
+    names = {cls.__name__ for cls in impl._locator_classes}
+    assert {"UserProvidedCacheLocator", "InTreeCacheLocator"} <= names
+    for method in ("_load_index", "_save_index", "_save_data"):
+        assert callable(getattr(caching.IndexDataCacheFile, method))
+    f = caching.IndexDataCacheFile(cache_path="x", filename_base="b", source_stamp=1)
+    assert f._index_name == "b.nbi" and f._cache_path == "x"
+
+
+def test_the_oldest_allowed_numba_keeps_the_cache_fresh(site, tmp_path):
+    # numba 0.68.0 (the pyproject floor) in front of the installed one.
+    old = tmp_path / "numba-0.68.0"
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+        + ["--target", str(old), "numba==0.68.0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if out.returncode != 0:
+        pytest.skip(f"numba 0.68.0 could not be installed: {out.stderr[-300:]}")
+    first = run(FIT, site, extra_path=[old])
+    assert first["numba"] == "0.68.0"
+    halve_tanh(site / "fastmlp" / "kernels")
+    after = run(FIT, site, extra_path=[old])
+    fresh = run(FIT, site, cache_dir=tmp_path / "fresh", extra_path=[old])
+    assert after["misses"] == 1
+    assert after["coef"] == fresh["coef"] != first["coef"]
