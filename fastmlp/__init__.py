@@ -14,7 +14,17 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from ._warmup import warmup
 
 __version__ = "0.1.0"
-__all__ = ["FastMLPClassifier", "FastMLPRegressor", "warmup", "__version__"]
+from ._config import config_context, get_config, set_config
+
+__all__ = [
+    "FastMLPClassifier",
+    "FastMLPRegressor",
+    "config_context",
+    "get_config",
+    "set_config",
+    "warmup",
+    "__version__",
+]
 
 _LAZY = {
     "FastMLPClassifier": "._mlp",

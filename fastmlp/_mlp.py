@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 
 from . import _engine
 from ._backend import get_backend, resolve_device
+from ._config import get_config
 from ._params import MLP_CONSTRAINTS, Options, validate_params
 from .kernels import ACTIVATION_CODES, LOSS_CODES
 
@@ -58,7 +59,10 @@ def _check_sample_weight(sample_weight, n_samples, dtype):
 
 
 def _check_two_classes(estimator, binarizer):
-    """A classifier needs two classes (scikit-learn's MLP would train on one)."""
+    """Under ``strict``, a classifier needs two classes (scikit-learn, and so
+    fastmlp by default, trains a model that always predicts the one class)."""
+    if not get_config()["strict"]:
+        return
     if binarizer.y_type_ != "multilabel-indicator" and len(binarizer.classes_) < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes in the "
@@ -168,20 +172,27 @@ class BaseFastMLP(BaseEstimator):
     # ------------------------------------------------------------------
     # parameters and state
     # ------------------------------------------------------------------
-    def _validate_params(self):
-        validate_params(self, self._constraints)
+    def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
-        if not hasattr(sizes, "__iter__"):
-            sizes = [sizes]
-        sizes = list(sizes)
+        return list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+
+    def _validate_params(self):
+        """The checks scikit-learn makes before it looks at the data."""
+        validate_params(self, self._constraints)
+        sizes = self._hidden_sizes()
+        if np.any(np.array(sizes) <= 0):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+
+    def _hidden_layer_units(self):
+        """``hidden_layer_sizes`` as ints, checked after the data, where
+        scikit-learn fails too (with numpy's TypeError, here with a clearer one)."""
+        sizes = self._hidden_sizes()
         for size in sizes:
             if not isinstance(size, numbers.Integral) or isinstance(size, bool):
                 raise TypeError(
                     f"hidden_layer_sizes must contain integers, got {size!r} "
                     f"in {self.hidden_layer_sizes!r}."
                 )
-        if np.any(np.array(sizes) <= 0):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
     def _loss_code(self):
@@ -219,12 +230,13 @@ class BaseFastMLP(BaseEstimator):
     # fitting
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        hidden = self._validate_params()
+        self._validate_params()
         device = resolve_device(self.device)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, y = self._validate_input_keeping_state(X, y, incremental, first_pass)
+        hidden = self._hidden_layer_units()
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
         if y.ndim == 1:
@@ -265,10 +277,10 @@ class BaseFastMLP(BaseEstimator):
             _engine.fit_lbfgs(self, X, y, sample_weight, layer_units)
 
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
+            # scikit-learn's words, so that pytest.raises(match=...) holds.
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed, or the"
-                " learning rate (learning_rate_init) may be too large."
+                " contain large values and need to be preprocessed."
             )
         return self
 

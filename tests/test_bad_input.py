@@ -8,9 +8,11 @@ key words; fastmlp must then raise an exception of the same type name (its
 Every failure must happen before any compute: a fresh estimator that failed
 to fit has no ``coefs_``.
 
-fastmlp's own errors (``device``, a single class, divergence) and
-the missing ``partial_fit`` of solver='lbfgs' are checked for type, message
-and the state they leave behind.
+fastmlp's own errors (``device``; a single class and divergence under the
+opt-in ``fastmlp.config_context(strict=True)``) and the missing
+``partial_fit`` of solver='lbfgs' are checked for type, message and the state
+they leave behind. By default a single class and divergence behave as in
+scikit-learn: ``tests/test_dropin.py`` compares them side by side.
 """
 
 import re
@@ -21,6 +23,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+import fastmlp
 from fastmlp import FastMLPClassifier, FastMLPRegressor
 from fastmlp._backend import BackendUnavailableError
 
@@ -396,8 +399,16 @@ def test_predict_after_failed_fit_is_still_not_fitted(kind):
 # ----------------------------------------------------------------------------
 # fastmlp's own errors
 # ----------------------------------------------------------------------------
+@pytest.fixture
+def strict():
+    """fastmlp's stricter checks, which are opt-in."""
+    with fastmlp.config_context(strict=True):
+        yield
+
+
+@pytest.mark.usefixtures("strict")
 def test_single_class_raises_value_error():
-    # Deliberate deviation: scikit-learn trains a one-class model silently.
+    # Opt-in: scikit-learn (and fastmlp by default) trains a one-class model.
     y = np.zeros(20, dtype=int)
     est = FastMLPClassifier(**SMALL)
     with pytest.raises(ValueError, match="at least 2 classes.*only one class"):
@@ -416,6 +427,7 @@ def test_single_class_partial_fit_batch_is_allowed_when_classes_are_given():
     assert est.predict_proba(X_OK).shape == (20, 2)
 
 
+@pytest.mark.usefixtures("strict")
 def test_single_class_in_partial_fit_classes_raises():
     with pytest.raises(ValueError, match="only one class"):
         FastMLPClassifier(**SMALL).partial_fit(X_OK, np.zeros(20, int), classes=[0])
@@ -430,6 +442,7 @@ def test_single_class_multilabel_column_is_allowed():
     assert est.n_outputs_ == 2
 
 
+@pytest.mark.usefixtures("strict")
 def test_failed_single_class_fit_leaves_no_fitted_state():
     est = FastMLPClassifier(**SMALL)
     with pytest.raises(ValueError, match="only one class"):
@@ -504,6 +517,7 @@ def assert_finite_weights(est):
         assert np.isfinite(w).all()
 
 
+@pytest.mark.usefixtures("strict")
 def test_huge_learning_rate_regressor_diverges_with_value_error():
     est = FastMLPRegressor(
         hidden_layer_sizes=(8,),
@@ -532,6 +546,7 @@ def test_huge_learning_rate_regressor_diverges_with_value_error():
             ).fit(X_OK * 1e6, Y_OK["regressor"] * 1e6)
 
 
+@pytest.mark.usefixtures("strict")
 def test_huge_learning_rate_float32_classifier_diverges_with_value_error():
     y = np.arange(20) % 3
     est = FastMLPClassifier(
@@ -547,6 +562,7 @@ def test_huge_learning_rate_float32_classifier_diverges_with_value_error():
     assert_finite_weights(est)
 
 
+@pytest.mark.usefixtures("strict")
 def test_divergence_in_warm_start_keeps_the_last_finite_weights():
     est = FastMLPRegressor(
         hidden_layer_sizes=(8,),
@@ -568,6 +584,7 @@ def test_divergence_in_warm_start_keeps_the_last_finite_weights():
     assert est.predict(X_OK).shape == (20,)
 
 
+@pytest.mark.usefixtures("strict")
 def test_divergence_in_partial_fit_keeps_previous_weights():
     est = FastMLPRegressor(
         hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6, random_state=0

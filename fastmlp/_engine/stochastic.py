@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
+from .._config import get_config
 from ..exceptions import ConvergenceWarning
 from .epochs import EpochRunner, OptimizerState
 
@@ -84,6 +85,9 @@ def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
     grads = np.empty_like(params)
     dtype = params.dtype.type
 
+    # scikit-learn goes on after a non-finite epoch loss (and _fit raises at
+    # the end if the weights are non-finite); strict stops at once.
+    strict = get_config()["strict"]
     est.n_iter_ = 0
     try:
         for _ in range(est.max_iter):
@@ -101,9 +105,9 @@ def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
                 dtype=dtype,
             )
             seed = int(est._random_state.randint(0, 2**31 - 1)) if est.shuffle else -1
-            backup = params.copy()
+            backup = params.copy() if strict else None
             loss = runner.run(params, grads, opt, hyper, seed)
-            if not np.isfinite(loss):
+            if strict and not np.isfinite(loss):
                 # Keep the last finite weights: nothing the user had is lost.
                 params[:] = backup
                 raise ValueError(
