@@ -9,6 +9,7 @@ from sklearn.model_selection import train_test_split
 from .._config import get_config
 from ..exceptions import ConvergenceWarning
 from .epochs import EpochRunner, OptimizerState
+from .interrupts import DeferredInterrupt
 
 
 def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
@@ -89,61 +90,67 @@ def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
     # the end if the weights are non-finite); strict stops at once.
     strict = get_config()["strict"]
     est.n_iter_ = 0
+    interrupts = DeferredInterrupt()
     try:
-        for _ in range(est.max_iter):
-            hyper = np.array(
-                [
-                    opt.learning_rate,
-                    est.momentum,
-                    float(est.nesterovs_momentum),
-                    est.beta_1,
-                    est.beta_2,
-                    est.epsilon,
-                    est.alpha,
-                    est.l1,
-                ],
-                dtype=dtype,
-            )
-            seed = int(est._random_state.randint(0, 2**31 - 1)) if est.shuffle else -1
-            backup = params.copy() if strict else None
-            loss = runner.run(params, grads, opt, hyper, seed)
-            if strict and not np.isfinite(loss):
-                # Keep the last finite weights: nothing the user had is lost.
-                params[:] = backup
-                raise ValueError(
-                    f"Training diverged at epoch {est.n_iter_ + 1}: the loss is "
-                    f"{loss}. Solver produced non-finite parameter weights; lower "
-                    "learning_rate_init or scale the input data."
+        with interrupts:
+            for _ in range(est.max_iter):
+                hyper = np.array(
+                    [
+                        opt.learning_rate,
+                        est.momentum,
+                        float(est.nesterovs_momentum),
+                        est.beta_1,
+                        est.beta_2,
+                        est.epsilon,
+                        est.alpha,
+                        est.l1,
+                    ],
+                    dtype=dtype,
                 )
-            est.n_iter_ += 1
-            est.loss_ = float(loss)
-            est.t_ += n_samples
-            est.loss_curve_.append(est.loss_)
-            if est.verbose:
-                print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
-
-            _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val)
-            opt.iteration_ends(est.t_)
-
-            if est._no_improvement_count > est.n_iter_no_change:
-                what = "Validation score" if early_stopping else "Training loss"
-                msg = (
-                    f"{what} did not improve more than tol={est.tol:f} for "
-                    f"{est.n_iter_no_change} consecutive epochs."
+                seed = (
+                    int(est._random_state.randint(0, 2**31 - 1)) if est.shuffle else -1
                 )
-                if opt.trigger_stopping(msg, est.verbose):
+                backup = params.copy() if strict else None
+                loss = runner.run(params, grads, opt, hyper, seed)
+                if strict and not np.isfinite(loss):
+                    # Keep the last finite weights: nothing the user had is lost.
+                    params[:] = backup
+                    raise ValueError(
+                        f"Training diverged at epoch {est.n_iter_ + 1}: the loss is "
+                        f"{loss}. Solver produced non-finite parameter weights; lower "
+                        "learning_rate_init or scale the input data."
+                    )
+                est.n_iter_ += 1
+                est.loss_ = float(loss)
+                est.t_ += n_samples
+                est.loss_curve_.append(est.loss_)
+                if est.verbose:
+                    print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
+
+                _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val)
+                opt.iteration_ends(est.t_)
+                # A Ctrl-C during this epoch stops here, with the state complete.
+                interrupts.check()
+
+                if est._no_improvement_count > est.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    msg = (
+                        f"{what} did not improve more than tol={est.tol:f} for "
+                        f"{est.n_iter_no_change} consecutive epochs."
+                    )
+                    if opt.trigger_stopping(msg, est.verbose):
+                        break
+                    est._no_improvement_count = 0
+
+                if incremental:
                     break
-                est._no_improvement_count = 0
-
-            if incremental:
-                break
-            if est.n_iter_ == est.max_iter:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+                if est.n_iter_ == est.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.", stacklevel=3)
     # Optimizer moments resident on a GPU come back once (partial_fit goes on).
