@@ -11,16 +11,20 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from ._mlp import FastMLPClassifier, FastMLPRegressor
+    from ._persist import load, save
     from ._warmup import warmup
 
-__version__ = "0.1.0"
 from ._config import config_context, get_config, set_config
+
+__version__ = "0.1.0"
 
 __all__ = [
     "FastMLPClassifier",
     "FastMLPRegressor",
     "config_context",
     "get_config",
+    "load",
+    "save",
     "set_config",
     "warmup",
     "__version__",
@@ -30,6 +34,8 @@ _LAZY = {
     "FastMLPClassifier": "._mlp",
     "FastMLPRegressor": "._mlp",
     "warmup": "._warmup",
+    "save": "._persist",
+    "load": "._persist",
 }
 
 

@@ -18,7 +18,9 @@ import contextvars
 
 _DEFAULTS = {"strict": False}
 _global = dict(_DEFAULTS)
-_local = contextvars.ContextVar("fastmlp_config", default=None)
+_local: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "fastmlp_config", default=None
+)
 
 
 def get_config() -> dict:

@@ -179,3 +179,32 @@ def test_cuda_trained_model_pickles_and_predicts_on_a_cpu_only_machine(tmp_path)
     np.testing.assert_allclose(
         np.load(tmp_path / "proba.npy"), est.predict_proba(X), rtol=1e-9, atol=1e-12
     )
+
+
+def test_cuda_trained_model_saves_with_skops_and_loads_on_a_cpu_only_machine(tmp_path):
+    pytest.importorskip("skops")
+    import fastmlp
+
+    X, y, _ = data()
+    est = FastMLPClassifier((5,), max_iter=2, random_state=0, device="cuda").fit(X, y)
+    fastmlp.save(est, tmp_path / "model.skops")
+    np.save(tmp_path / "X.npy", X)
+    script = (
+        "import numpy as np, fastmlp\n"
+        f"est = fastmlp.load({str(tmp_path / 'model.skops')!r})\n"
+        "assert est.device_ == 'cuda'\n"
+        f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
+        f"np.save({str(tmp_path / 'proba.npy')!r}, est.predict_proba(X))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    np.testing.assert_allclose(
+        np.load(tmp_path / "proba.npy"), est.predict_proba(X), rtol=1e-9, atol=1e-12
+    )
