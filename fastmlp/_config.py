@@ -10,7 +10,9 @@ switch so far, ``strict``, turns on fastmlp's stricter checks:
   the weights of the last finite epoch and raises ``ValueError`` saying what
   to change (scikit-learn goes on to ``max_iter`` with non-finite weights and
   raises at the end, or, with ``early_stopping=True``, restores the best
-  weights and raises nothing).
+  weights and raises nothing);
+* a Python bool where a parameter is a number (``max_iter=True``) is an
+  ``InvalidParameterError`` (scikit-learn takes it as 1 or 0).
 """
 
 import contextlib

@@ -1,14 +1,17 @@
 """FastMLPClassifier and FastMLPRegressor: scikit-learn's MLPs on fast kernels."""
 
+import functools
 import numbers
 import warnings
 from typing import Self, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+import sklearn
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -21,6 +24,18 @@ from sklearn.utils.validation import (
 )
 
 from . import _engine
+
+try:  # scikit-learn >= 1.9: fit progress and steering through callbacks
+    from sklearn.callback import CallbackSupportMixin, with_callbacks
+
+    _CALLBACK_BASES: tuple[type, ...] = (CallbackSupportMixin,)
+except ImportError:  # scikit-learn 1.6-1.8: no callbacks, nothing else changes
+    _CALLBACK_BASES = ()
+
+    def with_callbacks(method):
+        return method
+
+
 from ._backend import get_backend, resolve_device
 from ._config import get_config
 from ._params import MLP_CONSTRAINTS, Options, validate_params
@@ -30,6 +45,20 @@ from .kernels import ACTIVATION_CODES, LOSS_CODES
 MatrixLike: TypeAlias = ArrayLike | sp.spmatrix | sp.sparray
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+def _skip_nested_validation(fit):
+    """Run ``fit`` as scikit-learn's ``_fit_context`` does: the functions it
+    calls (``train_test_split``, the scorers) skip their parameter checks,
+    so that, say, ``validation_fraction=0.0`` fails with train_test_split's
+    ValueError, not with its InvalidParameterError."""
+
+    @functools.wraps(fit)
+    def wrapper(*args, **kwargs):
+        with sklearn.config_context(skip_parameter_validation=True):
+            return fit(*args, **kwargs)
+
+    return wrapper
 
 
 def _check_sample_weight(sample_weight, n_samples, dtype):
@@ -102,7 +131,7 @@ def _reject_sparse(X):
         )
 
 
-class BaseFastMLP(BaseEstimator):
+class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
     """Shared parameters, validation and training loop of the fastmlp MLPs.
 
     Do not use directly; use :class:`FastMLPClassifier` or
@@ -229,36 +258,53 @@ class BaseFastMLP(BaseEstimator):
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
+    @_skip_nested_validation
     def _fit(self, X, y, sample_weight=None, incremental=False):
+        y_given = y  # the labels as passed: what callbacks' scorers compare with
         self._validate_params()
         device = resolve_device(self.device)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
-        X, y = self._validate_input_keeping_state(X, y, incremental, first_pass)
-        hidden = self._hidden_layer_units()
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        X, y, sample_weight, hidden = self._validate_input_keeping_state(
+            X, y, sample_weight, incremental, first_pass
+        )
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         n_samples, n_features = X.shape
         layer_units = [n_features] + hidden + [y.shape[1]]
         self._random_state = check_random_state(self.random_state)
 
+        if not first_pass and list(self._layer_units) != layer_units:
+            # scikit-learn goes on training the network it has when only the
+            # hidden widths changed (same depth), and fails otherwise: a
+            # ValueError for another number of outputs, a TypeError for
+            # another depth. The same here; strict refuses every change.
+            message = (
+                "The network shape changed since the last fit: expected layers "
+                f"{list(self._layer_units)}, got {layer_units}. Set "
+                "warm_start=False or keep hidden_layer_sizes."
+            )
+            old = list(self._layer_units)
+            if get_config()["strict"] or old[-1] != layer_units[-1]:
+                raise ValueError(message)
+            if len(old) != len(layer_units):
+                raise TypeError(message)
+            layer_units = old
         if not first_pass:
-            if list(self._layer_units) != layer_units:
-                raise ValueError(
-                    "The network shape changed since the last fit: expected layers "
-                    f"{list(self._layer_units)}, got {layer_units}. Set "
-                    "warm_start=False or keep hidden_layer_sizes."
-                )
-            if self._params_vector().dtype != X.dtype:
-                # Continue in the new data's dtype (float32 data trains in float32).
-                self._set_params_vector(self._params_vector(X.dtype))
-                self.__dict__.pop("_optimizer", None)
+            dtype = self._params_vector().dtype
+            if dtype != X.dtype:
+                # scikit-learn updates the weights it has in place, so they
+                # keep their dtype: continue in the weights' dtype.
+                X = X.astype(dtype)
+                if y.dtype.kind not in "SU":
+                    y = y.astype(dtype)
+                if sample_weight is not None:
+                    sample_weight = sample_weight.astype(dtype)
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
 
+        y = self._numeric_targets(X, y, incremental)
         backend = get_backend(device)
         if sp.issparse(X) and not hasattr(backend, "train_epoch_sparse"):
             warnings.warn(
@@ -269,12 +315,23 @@ class BaseFastMLP(BaseEstimator):
             )
             device, backend = "cpu", get_backend("cpu")
         self.device_ = device
-        if self.solver in _STOCHASTIC_SOLVERS:
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        # L-BFGS: one more, the iteration begun after the last (never run).
+        subtasks = (
+            (1 if incremental else self.max_iter) if stochastic else self.max_iter + 1
+        )
+        hooks = _engine.FitHooks(self, X, y_given, sample_weight, subtasks)
+        if stochastic:
             _engine.fit_stochastic(
-                self, backend, X, y, sample_weight, layer_units, incremental
+                self, backend, X, y, sample_weight, layer_units, incremental, hooks
             )
         else:
-            _engine.fit_lbfgs(self, X, y, sample_weight, layer_units)
+            _engine.fit_lbfgs(self, X, y, sample_weight, layer_units, hooks)
+            if self._params_vector().dtype != np.float64:
+                # scikit-learn's L-BFGS unpacks scipy's float64 result: its
+                # weights end in float64 whatever X's dtype (training here
+                # stays in X's dtype: no float64 copy of X).
+                self._set_params_vector(self._params_vector(np.float64))
 
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             # scikit-learn's words, so that pytest.raises(match=...) holds.
@@ -282,14 +339,46 @@ class BaseFastMLP(BaseEstimator):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        hooks.end()
         return self
 
-    def _validate_input_keeping_state(self, X, y, incremental, reset):
-        """``_validate_input``; on error, leave the input attributes as they were."""
+    def _numeric_targets(self, X, y, incremental):
+        """y in X's dtype for the kernels.
+
+        A regressor's y of strings passes scikit-learn's validation (only
+        object y is made numeric); its fit then fails where the loss first
+        subtracts y from the network output, with numpy's UFuncTypeError,
+        after the early-stopping checks. The same errors, in that order.
+        """
+        if y.dtype.kind not in "SU":
+            return y
+        if self.solver in _STOCHASTIC_SOLVERS and self.early_stopping:
+            if incremental:
+                raise ValueError("partial_fit does not support early_stopping=True")
+            X_val = train_test_split(
+                X, random_state=0, test_size=self.validation_fraction
+            )[1]
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase "
+                    "'validation_fraction' or the size of your dataset."
+                )
+        # What the loss does first: Poisson divides, squared error subtracts.
+        op = np.divide if getattr(self, "loss", None) == "poisson" else np.subtract
+        return op(y, np.ones(y.shape, dtype=X.dtype))  # raises numpy's TypeError
+
+    def _validate_input_keeping_state(self, X, y, sample_weight, incremental, reset):
+        """``_validate_input``, the sample weights and ``hidden_layer_sizes``
+        (scikit-learn's checks before the weights are set up); on error,
+        leave the input attributes as they were, so that a fitted model
+        never takes X of a width its weights do not have."""
         names = ("n_features_in_", "feature_names_in_")
         saved = {k: self.__dict__[k] for k in names if k in self.__dict__}
         try:
-            return self._validate_input(X, y, incremental, reset=reset)
+            X, y = self._validate_input(X, y, incremental, reset=reset)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+            return X, y, sample_weight, self._hidden_layer_units()
         except Exception:
             for k in names:
                 self.__dict__.pop(k, None)
@@ -329,15 +418,22 @@ class BaseFastMLP(BaseEstimator):
     # prediction
     # ------------------------------------------------------------------
     def _forward_checked(self, X):
-        if "coefs_" not in self.__dict__:
-            check_is_fitted(self)  # raises NotFittedError
-        if not self._is_plain_valid_array(X):
-            X = validate_data(
-                self,
-                X,
-                accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
-                reset=False,
+        fitted = "coefs_" in self.__dict__
+        if not fitted:
+            # NotFittedError; or, where a failed partial_fit set classes_,
+            # scikit-learn's path: X is validated, then an AttributeError.
+            check_is_fitted(self)
+        if not (fitted and self._is_plain_valid_array(X)):
+            # scikit-learn's dtype="numeric": strings are rejected, ints and
+            # bools kept (network_output computes in the wider of X's and the
+            # model's float dtype, as scikit-learn's ``X @ coef`` does).
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        units = self.__dict__.get("_layer_units")
+        if units is not None and X.shape[1] != units[0]:
+            # Never run the kernels on X of another width than the weights'.
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the network's weights take "
+                f"{units[0]}."
             )
         return _engine.network_output(self, X)
 
@@ -400,6 +496,42 @@ class BaseFastMLP(BaseEstimator):
             activations.append(out)
         return activations
 
+    def summary(self, print_fn=print) -> None:
+        """Print the network's layers: units, activation, weights and biases.
+
+        A Keras-like table of the input layer, each hidden layer and the
+        output layer, with the number of weights (coefficients into the
+        layer) and of biases (intercepts) per layer and in total, the dtype
+        and the device the model was fitted on.
+
+        Parameters
+        ----------
+        print_fn : callable, default=print
+            Called once with the whole table (a str).
+
+        Examples
+        --------
+        >>> from fastmlp import FastMLPClassifier
+        >>> clf = FastMLPClassifier((4,), max_iter=3, random_state=0)
+        >>> clf = clf.fit([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0])
+        >>> clf.summary()  # doctest: +NORMALIZE_WHITESPACE
+        FastMLPClassifier (dtype float64, device "cpu")
+        --------------------------------------------
+        layer     units  activation  weights  biases
+        --------------------------------------------
+        input         2                    0       0
+        hidden 1      4  relu              8       4
+        output        1  logistic          4       1
+        --------------------------------------------
+        Total parameters: 17
+          weights: 12
+          biases:  5
+        """
+        check_is_fitted(self)
+        from ._summary import summary_text
+
+        print_fn(summary_text(self))
+
     def _score_validated(self, X, y, sample_weight):
         y_pred = self._predict_from_output(_engine.network_output(self, X))
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
@@ -415,6 +547,7 @@ class BaseFastMLP(BaseEstimator):
         return True
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     def partial_fit(
         self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> Self:
@@ -673,6 +806,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, y
 
+    @with_callbacks
     def fit(
         self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> Self:
@@ -695,6 +829,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     def partial_fit(
         self,
         X: MatrixLike,
@@ -716,6 +851,9 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         -------
         self : object
         """
+        # scikit-learn's order: the parameter constraints, then ``classes``,
+        # which on the first call become ``classes_``, then what _fit checks.
+        validate_params(self, self._constraints)
         first_call = getattr(self, "classes_", None) is None
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -727,13 +865,17 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
                     f"to partial_fit, was: {self.classes_!r}"
                 )
         if first_call:
+            self.classes_ = classes
             if type_of_target(y).startswith("multilabel"):
                 binarizer = LabelBinarizer().fit(y)
             else:
                 binarizer = LabelBinarizer().fit(classes)
-            _check_two_classes(self, binarizer)
+            try:
+                _check_two_classes(self, binarizer)
+            except ValueError:
+                del self.classes_
+                raise
             self._label_binarizer = binarizer
-            self.classes_ = binarizer.classes_
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _predict_from_output(self, y_pred):
@@ -902,13 +1044,19 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         X = _engine.as_csr(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.dtype.kind in "SU":
+            return X, y  # scikit-learn's error comes later (_numeric_targets)
+        y = np.asarray(y, dtype=X.dtype)
+        # A deliberate deviation: scikit-learn trains the Poisson loss on
+        # negative y (tests/test_sklearn_behaviour.py).
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(
                 "Some value(s) of y are negative which is not allowed for Poisson "
                 "regression."
             )
-        return X, np.asarray(y, dtype=X.dtype)
+        return X, y
 
+    @with_callbacks
     def fit(
         self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> Self:

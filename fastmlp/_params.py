@@ -11,7 +11,17 @@ import numbers
 
 import numpy as np
 
+from ._config import get_config
 from .exceptions import InvalidParameterError
+
+
+def _rejects_bool(value):
+    """A Python bool as a number: scikit-learn takes it (``True`` is an
+    ``Integral``), fastmlp's ``strict`` mode does not. numpy's bools are no
+    ``numbers.Integral`` and so are rejected by both."""
+    return isinstance(value, bool | np.bool_) and (
+        isinstance(value, np.bool_) or get_config()["strict"]
+    )
 
 
 class Interval:
@@ -21,7 +31,7 @@ class Interval:
         self.kind, self.left, self.right, self.closed = kind, left, right, closed
 
     def accepts(self, value):
-        if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
+        if _rejects_bool(value) or not isinstance(value, self.kind):
             return False
         if isinstance(value, float | np.floating) and not math.isfinite(value):
             return False  # NaN never, inf only through Options({np.inf})
@@ -85,7 +95,7 @@ class RandomStateLike:
     def accepts(self, value):
         if value is None or isinstance(value, np.random.RandomState):
             return True
-        is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        is_int = isinstance(value, numbers.Integral) and not _rejects_bool(value)
         return is_int and 0 <= value <= 2**32 - 1
 
     def __str__(self):
@@ -99,11 +109,13 @@ class ArrayLikeOfPositiveInts:
     """``hidden_layer_sizes``: an int >= 1 or a 1-D array-like of them."""
 
     def accepts(self, value):
-        if isinstance(value, str | bytes | dict | set):
-            return False
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if isinstance(value, numbers.Integral) and not _rejects_bool(value):
             return value >= 1
-        return hasattr(value, "__len__") or hasattr(value, "__array__")
+        # scikit-learn's "array-like": something with a length, a shape or an
+        # ``__array__`` that is no scalar (str and numpy's scalars included).
+        if np.isscalar(value):
+            return False
+        return any(hasattr(value, a) for a in ("__len__", "shape", "__array__"))
 
     def __str__(self):
         return "an array-like or an int in the range [1, inf)"

@@ -179,3 +179,34 @@ def test_two_faults_raise_what_scikit_learn_raises_first(case, kind):
     assert all(isinstance(fast_err, base) for base in builtin_bases)
     if not str(fast_err).startswith("hidden_layer_sizes must contain integers"):
         assert str(fast_err) == str(sk_err).replace(sk_cls.__name__, fast_cls.__name__)
+
+
+@pytest.mark.parametrize(
+    "new_hidden, outputs, error",
+    [((7,), 1, None), ((7, 8), 1, TypeError), ((5,), 2, ValueError)],
+)
+def test_warm_start_with_another_network_shape_as_in_scikit_learn(
+    new_hidden, outputs, error
+):
+    y = rng.rand(20)
+    y_new = y if outputs == 1 else np.c_[y, y]
+    ests = pair(
+        MLPRegressor,
+        FastMLPRegressor,
+        hidden_layer_sizes=(5,),
+        warm_start=True,
+        max_iter=3,
+        random_state=0,
+    )
+    for est in ests:
+        quietly(est.fit, X, y)
+        est.set_params(hidden_layer_sizes=new_hidden)
+        if error is None:  # same depth: both go on with the network they have
+            quietly(est.fit, X, y_new)
+            assert [c.shape for c in est.coefs_] == [(3, 5), (5, 1)]
+        else:
+            with pytest.raises(error):
+                quietly(est.fit, X, y_new)
+    with fastmlp.config_context(strict=True):
+        with pytest.raises(ValueError, match="network shape changed"):
+            quietly(ests[1].set_params(hidden_layer_sizes=(9,)).fit, X, y)

@@ -10,10 +10,12 @@ the training loops and the prediction pass, and calls the backend's kernels:
 ``epochs``      optimizer state and schedules; one compiled epoch per call
 ``stochastic``  the sgd/adam loop: early stopping, n_iter_no_change, stops
 ``lbfgs``       L-BFGS-B over one compiled loss/gradient call
+``callbacks``   scikit-learn 1.9's callback hooks: a subtask per epoch
 ``predict``     the forward pass, split over threads for large inputs
 ==============  ============================================================
 """
 
+from .callbacks import FitHooks
 from .epochs import EpochRunner, OptimizerState
 from .lbfgs import fit_lbfgs
 from .predict import (
@@ -40,6 +42,7 @@ __all__ = [
     "PARALLEL_MIN_ROWS",
     "WEIGHT_INITS",
     "EpochRunner",
+    "FitHooks",
     "OptimizerState",
     "as_csr",
     "cpu_forward",

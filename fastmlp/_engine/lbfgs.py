@@ -11,7 +11,7 @@ from ..exceptions import ConvergenceWarning
 from ..kernels import ACTIVATION_CODES, workspace_size
 
 
-def fit_lbfgs(est, X, y, sample_weight, layer_units):
+def fit_lbfgs(est, X, y, sample_weight, layer_units, hooks=None):
     """Full-batch L-BFGS-B (scipy) on the flat vector, as scikit-learn.
 
     ``est`` is the estimator: its parameters, and the fitted state this
@@ -84,17 +84,21 @@ def fit_lbfgs(est, X, y, sample_weight, layer_units):
             )
         return float(value), grads.astype(np.float64)
 
+    bridge = _IterationHooks(hooks, params) if hooks and hooks.active else None
     result = scipy.optimize.minimize(
         loss_and_grad,
         params.astype(np.float64),
         method="L-BFGS-B",
         jac=True,
+        callback=bridge,
         options={
             "maxfun": est.max_fun,
             "maxiter": est.max_iter,
             "gtol": est.tol,
         },
     )
+    if bridge is not None:
+        bridge.close()
     n_iter = min(result.nit, est.max_iter)
     if result.status != 0:
         msg = (
@@ -115,3 +119,28 @@ def fit_lbfgs(est, X, y, sample_weight, layer_units):
     est.loss_ = float(result.fun)
     params[:] = result.x
     est.device_ = "cpu"
+
+
+class _IterationHooks:
+    """scipy's per-iteration ``callback(xk)`` as one callback subtask each.
+
+    A subtask begins before the first iteration and after every one; scipy's
+    call ends the running one (its weights are ``xk``). The subtask begun
+    after the last iteration never ran: :meth:`close` ends it empty. A hook
+    asking to stop raises ``StopIteration``, which scipy honours.
+    """
+
+    def __init__(self, hooks, params):
+        self.hooks = hooks
+        self.dtype = params.dtype
+        self.sub = hooks.step_begin("lbfgs-iter", params)
+
+    def __call__(self, xk):
+        weights = xk.astype(self.dtype)
+        stop = self.hooks.step_end(self.sub, weights)
+        self.sub = self.hooks.step_begin("lbfgs-iter", weights)
+        if stop:
+            raise StopIteration
+
+    def close(self):
+        self.sub.call_on_fit_task_end(estimator=self.hooks.est)

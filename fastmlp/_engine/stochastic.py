@@ -12,13 +12,17 @@ from .epochs import EpochRunner, OptimizerState
 from .interrupts import DeferredInterrupt
 
 
-def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
+def fit_stochastic(
+    est, backend, X, y, sample_weight, layer_units, incremental, hooks=None
+):
     """Epochs of sgd or adam, each one compiled ``train_epoch`` call.
 
     ``est`` is the estimator: its parameters, and the fitted state this
     updates (the weights in place, ``n_iter_``, ``t_``, ``loss_``,
     ``loss_curve_``, the early-stopping scores and the optimizer state kept
     for ``partial_fit``). ``incremental`` runs one epoch (``partial_fit``).
+    ``hooks`` (:class:`~fastmlp._engine.callbacks.FitHooks`) gets one
+    subtask per epoch; a callback asking to stop ends the fit after it.
     """
     params = est._params_vector()
     if params is not est._packed:
@@ -94,6 +98,7 @@ def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
     try:
         with interrupts:
             for _ in range(est.max_iter):
+                epoch = hooks.step_begin("epoch") if hooks is not None else None
                 hyper = np.array(
                     [
                         opt.learning_rate,
@@ -131,6 +136,8 @@ def fit_stochastic(est, backend, X, y, sample_weight, layer_units, incremental):
                 opt.iteration_ends(est.t_)
                 # A Ctrl-C during this epoch stops here, with the state complete.
                 interrupts.check()
+                if hooks is not None and hooks.step_end(epoch):
+                    break  # a callback said stop: after a complete epoch
 
                 if est._no_improvement_count > est.n_iter_no_change:
                     what = "Validation score" if early_stopping else "Training loss"
