@@ -125,3 +125,17 @@ def test_no_callbacks_means_no_per_epoch_work():
     hooks = FitHooks(clf, X, y, None, 2)
     assert not hooks.active and hooks.step_begin("epoch") is None
     assert hooks.step_end(None) is False
+
+
+def test_progress_bar_shows_the_epochs_of_a_fit_and_of_a_search(capsys):
+    pytest.importorskip("rich")
+    clf = FastMLPClassifier((8,), max_iter=3, random_state=0)
+    quiet_fit(clf.set_callbacks(callback.ProgressBar()), X, y)
+    search = GridSearchCV(
+        FastMLPClassifier((8,), max_iter=2), {"alpha": [1e-4, 1e-2]}, cv=2
+    )
+    quiet_fit(search.set_callbacks(callback.ProgressBar(max_propagation_depth=2)), X, y)
+    out = capsys.readouterr().out
+    assert "FastMLPClassifier - fit" in out
+    assert "GridSearchCV - fit" in out and "FastMLPClassifier - fit #3" in out
+
