@@ -248,7 +248,10 @@ def test_incremental_matches_local_partial_fit_without_materialising(cluster):
     print(
         f"driver peak RSS growth {growth / 2**20:.1f} MiB, X {X.nbytes / 2**20:.0f} MiB"
     )
-    assert growth < X.nbytes / 10, (growth, X.nbytes, reset)
+    # X never lands in the driver: it would add at least X.nbytes (100 MiB).
+    # Measured: 1.1 MiB in a warm dev venv, 42 MiB in a fresh CI venv (first
+    # imports and graph machinery of dask-ml's Incremental, one block scored).
+    assert growth < X.nbytes / 2, (growth, X.nbytes, reset)
     # one epoch per block (n_iter_ stays 1 under partial_fit, as in sklearn)
     assert len(inc.estimator_.loss_curve_) == PASSES * N_BLOCKS
     assert inc.estimator_.t_ == PASSES * X.shape[0]
