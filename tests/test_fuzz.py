@@ -715,34 +715,55 @@ def max_magnitude(data):
     return float(finite.max()) if finite.size else 0.0
 
 
-def adam_overflow(scenario, fast, call):
-    """Exclusion: the known fastmlp bug where Adam's squared gradient overflows.
+def overflow(scenario, sk, fast, call):
+    """Exclusions: a training value so large that its square overflows.
 
-    ``kernels/cpu/optimizers.py::_adam_range`` computes
-    ``v = b2 * v + (1 - b2) * g * g`` under ``fastmath`` ("reassoc"), which
-    LLVM rewrites as ``g*g - b2*g*g``: where ``g*g`` overflows that is
-    inf - inf = NaN, so the weights become NaN and fit raises "Solver
-    produced non-finite parameter weights", while scikit-learn's ``v`` is inf
-    and its step is 0 (with early stopping, fastmlp's NaN validation score
-    skips what scikit-learn's finite one checks, and the best weights come
-    back). Only Adam, only when a training value is so large that a
-    gradient's square overflows the training dtype. Remove this
-    exclusion once the kernel precomputes ``1 - b2`` (and ``1 - b1``).
+    * Adam, the known fastmlp bug: ``kernels/cpu/optimizers.py::
+      _adam_range`` computes ``v = b2 * v + (1 - b2) * g * g`` under
+      ``fastmath`` ("reassoc"), which LLVM rewrites as ``g*g - b2*g*g``;
+      where ``g*g`` overflows that is inf - inf = NaN, so the weights become
+      NaN and fit raises "Solver produced non-finite parameter weights",
+      while scikit-learn's ``v`` is inf and its step 0 (with early stopping,
+      fastmlp's NaN validation score skips what scikit-learn's finite one
+      checks, and the best weights come back). Remove once the kernel
+      precomputes ``1 - b2`` (and ``1 - b1``).
+    * float32 training (deliberate: the kernels run in one dtype):
+      fastmlp's loss, deltas and gradients are float32, scikit-learn's are
+      float64 wherever y is (it never casts y to X's dtype; its L-BFGS works
+      on float64 weights), so float32 overflows in fastmlp that scikit-learn
+      never meets.
+
+    Only fit and partial_fit, only where a value of X (or a regressor's y)
+    exceeds 1e-4 * sqrt(the largest float) of the training dtype, or where
+    scikit-learn's own training diverges (a loss over 1e10 in float32, 1e100
+    in float64, or non-finite; weights over 1e5 or 1e50): a huge
+    ``learning_rate_init`` grows the gradients until their squares overflow.
     """
     if call.method not in ("fit", "partial_fit"):
         return False
-    if scenario.params.get("solver", "adam") != "adam":
-        return False
+    solver = scenario.params.get("solver", "adam")
     X = call.args[0]
     # Float32 data trains in float32, and so does a float32 model fitted on.
     dtypes = [
         X.to_numpy().dtype if isinstance(X, pd.DataFrame) else getattr(X, "dtype", None)
     ]
     dtypes += [w.dtype for w in getattr(fast, "coefs_", [])[:1]]
-    dtype = np.float32 if np.dtype(np.float32) in dtypes else np.float64
-    limit = 1e-4 * math.sqrt(np.finfo(dtype).max)
+    float32 = np.dtype(np.float32) in dtypes
+    if solver != "adam" and not float32:
+        return False
+    limit = 1e-4 * math.sqrt(np.finfo(np.float32 if float32 else np.float64).max)
     data = call.args if scenario.kind == "regressor" else call.args[:1]
-    return max(max_magnitude(d) for d in data) > limit
+    if max(max_magnitude(d) for d in data) > limit:
+        return True
+    losses = [*(getattr(sk, "loss_curve_", None) or []), getattr(sk, "loss_", None)]
+    losses = [float(v) for v in losses if v is not None]
+    weights = [*getattr(sk, "coefs_", []), *getattr(sk, "intercepts_", [])]
+    big_loss, big_weight = (1e10, 1e5) if float32 else (1e100, 1e50)
+    return (
+        not all(np.isfinite(losses))
+        or max(np.abs(losses), default=0.0) > big_loss
+        or max((max_magnitude(w) for w in weights), default=0.0) > big_weight
+    )
 
 
 def unfitted_after_failed_fit(sk, fast, sk_out, fast_out):
@@ -856,10 +877,10 @@ def check_scenario(scenario):
                     and all_finite(sk)
                     and not all_finite(fast)
                 )
-                if (sk_out[:2] != fast_out[:2] or nan_weights) and adam_overflow(
-                    scenario, fast, call
+                if (sk_out[:2] != fast_out[:2] or nan_weights) and overflow(
+                    scenario, sk, fast, call
                 ):
-                    note("excluded: Adam's squared gradient overflows (known bug)")
+                    note("excluded: a square overflows (Adam bug, or float32)")
                     return
                 if zero_weight_batch(scenario, call, sk_out, fast_out):
                     note("excluded: a minibatch of zero sample weights")
