@@ -428,6 +428,12 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
             # bools kept (network_output computes in the wider of X's and the
             # model's float dtype, as scikit-learn's ``X @ coef`` does).
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            if fitted and X.dtype.kind == "O":
+                # A list holding None stays object through validate_data;
+                # scikit-learn's matmul then raises its TypeError, as this
+                # one does (a float cast would turn None into NaN).
+                X @ np.zeros((X.shape[1], 1))
+                X = X.astype(np.float64)
         units = self.__dict__.get("_layer_units")
         if units is not None and X.shape[1] != units[0]:
             # Never run the kernels on X of another width than the weights'.

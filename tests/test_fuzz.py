@@ -718,23 +718,19 @@ def max_magnitude(data):
 def overflow(scenario, sk, fast, call):
     """Exclusions: a training value so large that its square overflows.
 
-    * Adam, the known fastmlp bug: ``kernels/cpu/optimizers.py::
-      _adam_range`` computes ``v = b2 * v + (1 - b2) * g * g`` under
-      ``fastmath`` ("reassoc"), which LLVM rewrites as ``g*g - b2*g*g``;
-      where ``g*g`` overflows that is inf - inf = NaN, so the weights become
-      NaN and fit raises "Solver produced non-finite parameter weights",
-      while scikit-learn's ``v`` is inf and its step 0 (with early stopping,
-      fastmlp's NaN validation score skips what scikit-learn's finite one
-      checks, and the best weights come back). Remove once the kernel
-      precomputes ``1 - b2`` (and ``1 - b1``).
     * float32 training (deliberate: the kernels run in one dtype):
       fastmlp's loss, deltas and gradients are float32, scikit-learn's are
       float64 wherever y is (it never casts y to X's dtype; its L-BFGS works
       on float64 weights), so float32 overflows in fastmlp that scikit-learn
       never meets.
+    * shuffled minibatches (deliberate: fastmlp's kernels shuffle with their
+      own generator, not scikit-learn's permutation): where values overflow,
+      whether a batch meets weights that already overflowed depends on the
+      order of the samples.
 
     Only fit and partial_fit, only where a value of X (or a regressor's y)
-    exceeds 1e-4 * sqrt(the largest float) of the training dtype, or where
+    exceeds 1e-4 * sqrt(the largest float32) in float32, 1e20 in float64
+    under shuffling, or where
     scikit-learn's own training diverges (a loss over 1e10 in float32, 1e100
     in float64, or non-finite; weights over 1e5 or 1e50): a huge
     ``learning_rate_init`` grows the gradients until their squares overflow.
@@ -749,9 +745,14 @@ def overflow(scenario, sk, fast, call):
     ]
     dtypes += [w.dtype for w in getattr(fast, "coefs_", [])[:1]]
     float32 = np.dtype(np.float32) in dtypes
-    if solver != "adam" and not float32:
+    shuffle = scenario.params.get("shuffle", True)
+    shuffled = solver in STOCHASTIC and shuffle in (True, np.True_)
+    if not float32 and not shuffled:
         return False
-    limit = 1e-4 * math.sqrt(np.finfo(np.float32 if float32 else np.float64).max)
+    # A gradient grows like a power of |x| with the depth (the activations
+    # and the deltas both scale with x): float32's square-root limit, or,
+    # for shuffled float64 training, 1e20.
+    limit = 1e-4 * math.sqrt(np.finfo(np.float32).max) if float32 else 1e20
     data = call.args if scenario.kind == "regressor" else call.args[:1]
     if max(max_magnitude(d) for d in data) > limit:
         return True

@@ -398,6 +398,29 @@ def test_adam_update_matches_reference(dtype, t, size):
     assert sq == pytest.approx(expected_sq, rel=RTOL[dtype], abs=RTOL[dtype])
 
 
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("size", [7, 1000])
+def test_adam_update_with_an_overflowing_squared_gradient_stays_finite(dtype, size):
+    # g*g overflows: v becomes inf and the step m / sqrt(v) is 0, as in
+    # scikit-learn; never inf - inf = NaN (the 'reassoc' rewrite of
+    # (1 - b2) * g*g into g*g - b2*g*g did that).
+    big = np.finfo(dtype).max / 4
+    params = np.linspace(-1, 1, size).astype(dtype)
+    grads = np.where(np.arange(size) % 3 == 0, -big, big).astype(dtype)
+    grads[1::5] = 0.5  # ordinary entries next to the huge ones
+    m = np.zeros(size, dtype=dtype)
+    v = np.zeros(size, dtype=dtype)
+    with np.errstate(over="ignore"):
+        expected = ref_adam_update(
+            params, grads, m, v, 1, 0.01, 0.9, 0.999, 1e-8, size // 2
+        )
+    cpu.adam_update(params, grads, m, v, 1, 0.01, 0.9, 0.999, 1e-8, size // 2)
+    assert np.isfinite(params).all() and np.isfinite(m).all()
+    np.testing.assert_array_equal(np.isinf(v), np.isinf(expected[2]))
+    assert_close(params, expected[0], dtype)
+    assert_close(m, expected[1], dtype)
+
 # --------------------------------------------------------------------------
 # whole network
 # --------------------------------------------------------------------------

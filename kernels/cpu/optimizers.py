@@ -48,9 +48,14 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _adam_range(params, grads, m, v, lr_t, b1, b2, eps, lo, hi):
-    """Adam on ``params[lo:hi]``; returns the sum of squares of the new values."""
-    one = params.dtype.type(1)
+def _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, eps, lo, hi):
+    """Adam on ``params[lo:hi]``; returns the sum of squares of the new values.
+
+    ``c1 = 1 - b1`` and ``c2 = 1 - b2`` come in precomputed: written as
+    ``(1 - b2) * g * g`` under 'reassoc', LLVM distributes it into ``g*g -
+    b2*g*g``, which is inf - inf = NaN where ``g*g`` overflows (scikit-learn
+    gets ``v = inf`` and a zero step).
+    """
     p = params[lo:hi]
     g = grads[lo:hi]
     mm = m[lo:hi]
@@ -58,8 +63,8 @@ def _adam_range(params, grads, m, v, lr_t, b1, b2, eps, lo, hi):
     sq = params.dtype.type(0)
     for i in range(hi - lo):
         gi = g[i]
-        mi = b1 * mm[i] + (one - b1) * gi
-        vi = b2 * vv[i] + (one - b2) * gi * gi
+        mi = b1 * mm[i] + c1 * gi
+        vi = b2 * vv[i] + c2 * (gi * gi)
         mm[i] = mi
         vv[i] = vi
         x = p[i] - lr_t * mi / (np.sqrt(vi) + eps)
@@ -77,10 +82,11 @@ def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     # The bias-corrected rate in float64 (as scikit-learn), the pass in dtype.
     dt = params.dtype.type
     lr_t = dt(lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t))
-    b1 = dt(beta1)
-    b2 = dt(beta2)
+    # 1 - beta in float64, then cast: scikit-learn's ``(1 - beta_2) * g**2``.
+    b1, c1 = dt(beta1), dt(1.0 - beta1)
+    b2, c2 = dt(beta2), dt(1.0 - beta2)
     e = dt(eps)
     zero = np.int64(0)  # not the literal 0: one compiled version, not two
-    sq = _adam_range(params, grads, m, v, lr_t, b1, b2, e, zero, n_coef)
-    _adam_range(params, grads, m, v, lr_t, b1, b2, e, n_coef, params.shape[0])
+    sq = _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, e, zero, n_coef)
+    _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, e, n_coef, params.shape[0])
     return float(sq)
