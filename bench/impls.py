@@ -12,6 +12,9 @@ and, unless ``predicts`` is false, ``predict(X)`` and ``predict_proba(X)``.
   threads), only where ``import torch`` works.
 * ``torch-cuda``: the same loop on a CUDA GPU in fp32 (TF32 off), only where
   torch sees one.
+* ``jax``: :class:`bench.jax_impl.JaxMLPClassifier`, a ``jax.jit`` epoch
+  (``lax.scan`` over minibatches, ``optax.adam``), only where jax and optax
+  are installed (the ``bench`` extra brings them).
 * ``gemm``: :class:`GemmBound`, the fit's matrix products alone through
   numpy's BLAS: an upper bound for any implementation built on those products.
 """
@@ -34,14 +37,22 @@ __all__ = [
 ]
 
 #: Every implementation the harness knows, in display order.
-IMPL_NAMES = ("fastmlp", "fastmlp-cuda", "sklearn", "torch", "torch-cuda", "gemm")
+IMPL_NAMES = (
+    "fastmlp",
+    "fastmlp-cuda",
+    "sklearn",
+    "torch",
+    "torch-cuda",
+    "jax",
+    "gemm",
+)
 
 #: Measured unless ``--impls`` says otherwise; the optional ones only where
 #: available (torch installed, a CUDA GPU present).
-DEFAULT_IMPLS = ("fastmlp", "fastmlp-cuda", "sklearn", "torch", "torch-cuda")
+DEFAULT_IMPLS = ("fastmlp", "fastmlp-cuda", "sklearn", "torch", "torch-cuda", "jax")
 
 #: Left out without a word from the default set when unavailable.
-OPTIONAL_IMPLS = ("fastmlp-cuda", "torch", "torch-cuda")
+OPTIONAL_IMPLS = ("fastmlp-cuda", "torch", "torch-cuda", "jax")
 
 
 @dataclass
@@ -376,6 +387,17 @@ def get_impl(name, fastmlp_stand_in=False, torch_threads=2):
             "torch-cuda",
             functools.partial(TorchMLPClassifier, device="cuda"),
             "PyTorch CUDA fp32 (TF32 off): nn.Sequential + Adam + minibatch loop",
+        )
+    if name == "jax":
+        from .jax_impl import JaxMLPClassifier, jax_available
+
+        if not jax_available():
+            raise ImportError("jax and optax are not installed")
+        return Impl(
+            "jax",
+            JaxMLPClassifier,
+            "JAX CPU: jax.jit epoch (lax.scan over minibatches) + optax.adam",
+            jit=True,
         )
     if name == "gemm":
         return Impl(

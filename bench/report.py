@@ -38,11 +38,48 @@ def _num(value, fmt, missing="-"):
     return missing if value is None else format(value, fmt)
 
 
+def training_flops_per_sample(network):
+    """Training flops of one sample through ``network`` (``"64-128-10"``).
+
+    Forward ``2 n_l n_{l+1}`` and weight gradient ``2 n_l n_{l+1}`` for every
+    layer, input gradient ``2 n_l n_{l+1}`` for every layer but the first
+    (WORKLOADS.md's count).
+    """
+    sizes = [int(s) for s in network.split("-")]
+    products = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return 4.0 * sum(products) + 2.0 * sum(products[1:])
+
+
+def sgemm_peak(doc):
+    """The run's measured single-call SGEMM GFLOP/s, or None without --gemm."""
+    gemm = doc.get("gemm") or {}
+    return (gemm.get("peak") or {}).get("numpy_gflops")
+
+
+def _ratio_to_fastmlp(doc, r):
+    """Median over repeats of this impl's fit s / fastmlp's fit s (same run)."""
+    fast = next(
+        (
+            x
+            for x in doc["results"]
+            if x["impl"] == "fastmlp" and x["workload"] == r["workload"]
+        ),
+        None,
+    )
+    if fast is None or r["impl"] == "fastmlp":
+        return None
+    ratios = sorted(o / f for o, f in zip(r["fit_s"], fast["fit_s"], strict=False))
+    return ratios[len(ratios) // 2] if ratios else None
+
+
 def _training_rows(doc):
     rows = []
+    peak = sgemm_peak(doc)
     for r in doc["results"]:
         w = doc["workloads"][r["workload"]]
         speedup = r.get("speedup_vs_sklearn")
+        gflops = r["samples_per_s"] * training_flops_per_sample(w["network"]) / 1e9
+        fast_ratio = _ratio_to_fastmlp(doc, r)
         rows.append(
             [
                 r["workload"],
@@ -50,7 +87,10 @@ def _training_rows(doc):
                 w["network"],
                 _num(r["fit_s_median"], ".3f"),
                 _num(r["samples_per_s"], ",.0f"),
+                f"{gflops:.1f}",
+                "-" if peak is None else f"{100 * gflops / peak:.0f}%",
                 "-" if speedup is None else f"{speedup:.2f}x",
+                "-" if fast_ratio is None else f"{fast_ratio:.2f}x",
                 _num(r.get("accuracy"), ".4f"),
                 _num(r.get("first_fit_s"), ".3f"),
                 _num(r.get("predict_rows_per_s"), ",.0f"),
@@ -204,7 +244,11 @@ def render_markdown(doc):
         "",
         "samples/s = n_train x epochs / fit s; vs sklearn = median over repeats "
         "of sklearn's fit s / this fit s in the same repeat; accuracy on the "
-        "held-out 20%; first fit = the first fit in this process, left out of "
+        "held-out 20%; GFLOP/s = samples/s x training flops per sample (forward, "
+        "weight and input gradients); % SGEMM peak = of the run's single-call "
+        "1024^3 SGEMM (with --gemm); fastmlp vs it = median over repeats of this "
+        "fit s / fastmlp's fit s in the same repeat; "
+        "first fit = the first fit in this process, left out of "
         f"the median; predict = predict_proba on {cfg['predict']['n_rows']:,} rows "
         "(best of "
         f"{cfg['predict']['n_calls']}) and on 1 row (median of "
@@ -217,14 +261,17 @@ def render_markdown(doc):
                 "network",
                 "fit s",
                 "samples/s",
+                "GFLOP/s",
+                "% SGEMM peak",
                 "vs sklearn",
+                "fastmlp vs it",
                 "accuracy",
                 "first fit s",
                 "predict rows/s",
                 "1-row us",
             ],
             _training_rows(doc),
-            align="lll" + "r" * 7,
+            align="lll" + "r" * 11,
         ),
         "",
     ]
@@ -286,8 +333,8 @@ def _grouped_bars(ax, workloads, impls, value, label_fmt, floor=None):
 
 
 def write_plots(doc, out_dir):
-    """``samples_per_s.png``, ``speedup_vs_sklearn.png`` and, with a GEMM sweep,
-    ``gemm.png``; [] without matplotlib."""
+    """``samples_per_s.png``, ``gflops.png``, ``speedup_vs_sklearn.png`` and,
+    with a GEMM sweep, ``gemm.png``; [] without matplotlib."""
     try:
         import matplotlib
 
@@ -317,6 +364,32 @@ def write_plots(doc, out_dir):
     fig.savefig(out_dir / "samples_per_s.png", dpi=120)
     plt.close(fig)
     written.append("samples_per_s.png")
+
+    flops = {
+        w: training_flops_per_sample(doc["workloads"][w]["network"]) for w in workloads
+    }
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    _grouped_bars(
+        ax,
+        workloads,
+        impls,
+        lambda w, i: (
+            by_key[(w, i)]["samples_per_s"] * flops[w] / 1e9
+            if (w, i) in by_key
+            else None
+        ),
+        lambda y: f"{y:.1f}",
+    )
+    peak = sgemm_peak(doc)
+    if peak is not None:
+        ax.axhline(peak, color="black", linewidth=0.8, linestyle="--")
+        ax.text(-0.4, peak * 1.1, f"SGEMM peak {peak:.0f} GFLOP/s", fontsize=8)
+    ax.set_ylabel("training GFLOP/s (log)")
+    ax.set_title(f"Training GFLOP/s against the SGEMM peak\n{subtitle}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_dir / "gflops.png", dpi=120)
+    plt.close(fig)
+    written.append("gflops.png")
 
     others = [i for i in impls if i != "sklearn"]
     if "sklearn" in impls and others:

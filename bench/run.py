@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
-DEFAULT_IMPLS = "fastmlp,fastmlp-cuda,sklearn,torch,torch-cuda"
+DEFAULT_IMPLS = "fastmlp,fastmlp-cuda,sklearn,torch,torch-cuda,jax"
 
 #: A first fit this much slower than the median compiled its kernels; loading
 #: them from numba's cache costs well under a second, compiling them seconds.
