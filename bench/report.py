@@ -271,7 +271,7 @@ def render_markdown(doc):
                 "1-row us",
             ],
             _training_rows(doc),
-            align="lll" + "r" * 11,
+            align="lll" + "r" * 10,
         ),
         "",
     ]
