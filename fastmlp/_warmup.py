@@ -9,11 +9,16 @@ import numpy as np
 def warmup(
     dtypes: Sequence[str] = ("float32", "float64"), verbose: bool = False
 ) -> dict[str, float]:
-    """Compile the default training and prediction kernels now.
+    """Compile the default configurations' training and prediction kernels now.
 
-    One tiny fit and predict per dtype makes numba compile every kernel of
-    the CPU path (all activations and losses share one compiled function per
-    dtype) and write it to its cache, so later fits start at full speed.
+    The CPU kernels are compiled per configuration (input kind, activation,
+    loss, solver, whether the network's products all go to BLAS, L1): a fit
+    compiles only what it runs. This fits and predicts, per dtype, the
+    defaults (``relu``, ``adam``) of a binary and a multiclass classifier
+    and of a regressor, each with a small network (whose products use the
+    own loops) and a larger one (all BLAS), so that numba compiles those
+    kernels and writes them to its cache: later fits of these
+    configurations start at full speed, in this process and in new ones.
 
     Parameters
     ----------
@@ -35,17 +40,22 @@ def warmup(
     seconds = {}
     for name in dtypes:
         dtype = np.dtype(name)
-        X = rng.rand(8, 3).astype(dtype)
-        y = np.arange(8) % 3
         start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            clf = FastMLPClassifier((4,), max_iter=1, random_state=0, device="cpu")
-            clf.fit(X, y).predict_proba(X)
-            reg = FastMLPRegressor(
-                hidden_layer_sizes=(4,), max_iter=1, random_state=0, device="cpu"
-            )
-            reg.fit(X, y.astype(dtype), sample_weight=np.ones(8)).predict(X)
+        # (hidden layers, rows, features): 8 x 3 through 4 units is below
+        # every BLAS threshold; 400 x 8 through 64 units is above all of them.
+        for hidden, n_rows, n_features in [((4,), 8, 3), ((64,), 400, 8)]:
+            X = rng.rand(n_rows, n_features).astype(dtype)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for n_classes in (2, 3):
+                    clf = FastMLPClassifier(
+                        hidden, max_iter=1, random_state=0, device="cpu"
+                    )
+                    clf.fit(X, np.arange(n_rows) % n_classes).predict_proba(X)
+                reg = FastMLPRegressor(
+                    hidden_layer_sizes=hidden, max_iter=1, random_state=0, device="cpu"
+                )
+                reg.fit(X, rng.rand(n_rows).astype(dtype)).predict(X)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"fastmlp.warmup: {name} ready in {seconds[name]:.2f} s")

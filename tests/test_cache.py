@@ -44,10 +44,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     clf = fastmlp.FastMLPClassifier((5,), activation="tanh", max_iter=3,
                                     random_state=0).fit(X, np.arange(40) % 2)
-stats = cpu.train_epoch.stats
+stats = cpu.cache_stats()  # the specialised train_epoch this fit made
 print(json.dumps({"coef": np.concatenate([c.ravel() for c in clf.coefs_]).tolist(),
-                  "hits": sum(stats.cache_hits.values()),
-                  "misses": sum(stats.cache_misses.values()),
+                  "hits": stats["hits"],
+                  "misses": stats["misses"],
                   "numba": numba.__version__, "file": fastmlp.__file__}))
 """
 
@@ -261,6 +261,15 @@ def kernel_dispatchers():
         for name, obj in vars(module).items():
             if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == info.name:
                 found[f"{info.name}.{name}"] = obj
+    # The entry points compiled per configuration (one of each factory).
+    from fastmlp.kernels.cpu import epoch, predict
+
+    for factory, codes in [
+        (epoch.train_epoch_kernel, (False, 3, 4, 1, 1, True, False)),
+        (epoch.loss_grad_kernel, (True, 2, 0, 0, False, True)),
+        (predict.forward_kernel, (False, 1, 1)),
+    ]:
+        found[f"{factory.__qualname__}{codes}"] = factory(*codes)
     return found
 
 
@@ -282,6 +291,48 @@ def test_every_cpu_kernel_is_cached_keyed_on_the_package():
         if n not in cached and d.targetoptions.get("inline") != "always"
     ]
     assert not uncached, f"compiled in every process: {uncached}"
+
+
+def test_specialised_kernels_differ_by_codes_and_share_one_per_codes():
+    from fastmlp.kernels.cpu import epoch, specialised_kernels
+
+    codes = (False, 3, 4, 1, 1, True, False)
+    relu = epoch.train_epoch_kernel(*codes)
+    assert epoch.train_epoch_kernel(*codes) is relu
+    assert epoch.train_epoch_kernel(False, 2, 4, 1, 1, True, False) is not relu
+    made = specialised_kernels()
+    assert made[("train_epoch_kernel", codes)] is relu
+
+
+SPECIALISED = """
+import json, numpy as np
+from fastmlp.kernels import cpu, workspace_size
+rng = np.random.RandomState(0)
+X = rng.rand(20, 3); Y = np.eye(2)[np.arange(20) % 2]
+sizes = np.array([3, 4, 2]); n = 3 * 4 + 4 * 2 + 6
+out = []
+for hidden in (1, 2):  # logistic, then tanh: a second kernel, its own entry
+    params = rng.rand(n) - 0.5
+    buf = np.empty(workspace_size(sizes, 5))
+    hyper = np.array([1e-2, 0.9, 0, 0.9, 0.999, 1e-8, 1e-4])
+    cpu.train_epoch(X, Y, np.empty(0), np.arange(20), 0, params, np.zeros(n), sizes,
+                    hidden, 4, 1, 5, 1, hyper, np.zeros(n), np.zeros(n),
+                    np.zeros(1, np.int64), buf, buf.copy())
+    out.append(params.tolist())
+print(json.dumps({"params": out, **cpu.cache_stats()}))
+"""
+
+
+def test_each_configuration_is_cached_and_loaded_on_its_own(site, tmp_path):
+    # Two configurations compile two kernels into one index file; a fresh
+    # process loads both (no miss) and computes the same weights.
+    cache_dir = tmp_path / "cache"
+    first = run(SPECIALISED, site, cache_dir=cache_dir)
+    assert (first["hits"], first["misses"]) == (0, 2)
+    again = run(SPECIALISED, site, cache_dir=cache_dir)
+    assert (again["hits"], again["misses"]) == (2, 0)
+    assert again["params"] == first["params"]
+    assert first["params"][0] != first["params"][1]
 
 
 def test_numba_still_has_what_the_cache_builds_on():

@@ -138,4 +138,3 @@ def test_progress_bar_shows_the_epochs_of_a_fit_and_of_a_search(capsys):
     out = capsys.readouterr().out
     assert "FastMLPClassifier - fit" in out
     assert "GridSearchCV - fit" in out and "FastMLPClassifier - fit #3" in out
-

@@ -141,12 +141,12 @@ def _worker_first_fit():
             X, y
         ).predict_proba(X)
     done = time.perf_counter()
-    stats = cpu.train_epoch.stats
+    stats = cpu.cache_stats()
     return {
         "import_s": imported - start,
         "fit_s": done - imported,
-        "cache_hits": sum(stats.cache_hits.values()),
-        "cache_misses": sum(stats.cache_misses.values()),
+        "cache_hits": stats["hits"],
+        "cache_misses": stats["misses"],
         "cache_dir": os.environ.get("NUMBA_CACHE_DIR"),
     }
 

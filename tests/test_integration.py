@@ -111,10 +111,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     clf = fastmlp.FastMLPClassifier((5,), max_iter=2, random_state=0)
     clf.fit(X, np.arange(30) % 3)
-print(cpu.train_epoch.stats.cache_misses.total() if hasattr(
-    cpu.train_epoch.stats.cache_misses, "total") else sum(
-    cpu.train_epoch.stats.cache_misses.values()))
-print(sum(cpu.train_epoch.stats.cache_hits.values()))
+stats = cpu.cache_stats()
+print(stats["misses"])
+print(stats["hits"])
 """
 
 

@@ -18,6 +18,8 @@ from fastmlp.kernels import (
     param_layout,
     workspace_size,
 )
+from fastmlp.kernels.cpu.gemm import blas_nn, blas_nt, blas_tn
+from numba import njit
 from reference import (
     ADAM,
     BINARY_LOG_LOSS,
@@ -196,6 +198,50 @@ def test_gemm_kernels_match_numpy(dtype, m, k, n):
     cpu.gemm_tn(At, B, C)
     assert_close(C, ref_gemm_tn(At, B), dtype, magnitude)
     assert_dtype_kept(C, dtype=dtype)
+
+
+@njit(cache=False)
+def _blas_products(A, B, Bt, At, D, C_nn, C_nt, C_tn, ref_nn, ref_nt, ref_tn):
+    blas_nn(A, B, C_nn)  # A @ B
+    blas_nt(A, Bt, C_nt)  # A @ Bt.T
+    blas_tn(At, B, C_tn)  # At.T @ B
+    np.dot(A, B, ref_nn)  # numba's own call of the same BLAS
+    np.dot(A, Bt.T, ref_nt)
+    np.dot(At.T, B, ref_tn)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
+@pytest.mark.parametrize(
+    "m, k, n", [(1, 1, 1), (5, 3, 7), (64, 128, 10), *LARGE_SHAPES]
+)
+def test_direct_blas_products_equal_numbas_np_dot(dtype, m, k, n):
+    # The kernels call scipy's sgemm/dgemm directly (kernels/cpu/gemm.py):
+    # the same library and arguments as numba's np.dot, so the same bits.
+    rng = rng_for(m, k, n, 7)
+    A = rng.uniform(-1, 1, (m, k)).astype(dtype)
+    B = rng.uniform(-1, 1, (k, n)).astype(dtype)
+    Bt = np.ascontiguousarray(B.T)
+    At = np.ascontiguousarray(A.T)
+    out = [poisoned((m, n), dtype) for _ in range(6)]
+    _blas_products(A, B, Bt, At, None, *out)
+    for got, expected in zip(out[:3], out[3:], strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert_close(out[0], A @ B, dtype, float((np.abs(A) @ np.abs(B)).max()))
+
+
+def test_blas_only_needs_every_product_above_its_threshold():
+    from fastmlp.kernels.cpu.epoch import blas_only
+    from fastmlp.kernels.cpu.gemm import BLAS_MIN_WORK_NT, BLAS_MIN_WORK_TN
+
+    assert BLAS_MIN_WORK_NT > BLAS_MIN_WORK_TN
+    assert blas_only([64, 128, 10], [64, 1797 % 64])
+    # the short last batch of 1 row: 1 * 128 * 10 < the D @ W.T threshold
+    assert not blas_only([64, 128, 10], [64, 1])
+    assert not blas_only([2, 8, 8, 1], [10])  # the playground network
+    # a CSR first layer has no dense weight-gradient product
+    tn_only = BLAS_MIN_WORK_TN // 2
+    assert not blas_only([tn_only, 1, 4096], [1])
+    assert blas_only([tn_only, 1, 4096], [1], csr=True)
 
 
 # --------------------------------------------------------------------------
@@ -398,7 +444,6 @@ def test_adam_update_matches_reference(dtype, t, size):
     assert sq == pytest.approx(expected_sq, rel=RTOL[dtype], abs=RTOL[dtype])
 
 
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("size", [7, 1000])
 def test_adam_update_with_an_overflowing_squared_gradient_stays_finite(dtype, size):
@@ -420,6 +465,7 @@ def test_adam_update_with_an_overflowing_squared_gradient_stays_finite(dtype, si
     np.testing.assert_array_equal(np.isinf(v), np.isinf(expected[2]))
     assert_close(params, expected[0], dtype)
     assert_close(m, expected[1], dtype)
+
 
 # --------------------------------------------------------------------------
 # whole network

@@ -18,6 +18,7 @@ One concern per module, each depending only on those above it:
 ``losses``                output loss and delta, L2/L1 penalties
 ``optimizers``            SGD and Adam in one pass over the parameters
 ``network``               flat layout; dense or CSR input chosen at compile
+``specialise``            entry points compiled per configuration (codes)
 ``epoch``                 full-batch loss/gradient, one whole training epoch
 ``predict``               the prediction pass in row chunks
 ========================  ===================================================
@@ -38,6 +39,7 @@ from .layers import (
 from .losses import loss_output_delta
 from .optimizers import adam_update, sgd_update
 from .predict import SMALL_LAYER_WORK, forward, forward_sparse, predict_chunk_rows
+from .specialise import cache_stats, specialised_kernels
 from .views import as_matrix, borrow, flat_rows, to_device, to_host
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "apply_activation",
     "as_matrix",
     "borrow",
+    "cache_stats",
     "dense_forward",
     "dense_grad",
     "flat_rows",
@@ -66,6 +69,7 @@ __all__ = [
     "sgd_update",
     "sparse_dense_forward",
     "sparse_dense_grad",
+    "specialised_kernels",
     "to_device",
     "to_host",
     "train_epoch",

@@ -56,12 +56,22 @@ _pow2_f32 = _pow2_intrinsic(types.float32, types.int32, 127, 23)
 _pow2_f64 = _pow2_intrinsic(types.float64, types.int64, 1023, 52)
 
 
+@njit(inline="always", error_model="numpy")
+def clip(x, lo, hi):
+    """``min(max(x, lo), hi)`` with Python's (and numba's) semantics: NaN stays.
+
+    Written out, so no min/max implementation is compiled for it.
+    """
+    y = lo if lo > x else x
+    return hi if hi < y else y
+
+
 @njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
 def _exp64(x):
     """``exp(x)`` in float64: subnormal results, 0 and inf as ``np.exp``."""
     finite = x == x
     xs = x if finite else 0.0
-    xs = min(max(xs, -746.0), 710.0)
+    xs = clip(xs, -746.0, 710.0)
     k = np.floor(xs * 1.4426950408889634 + 0.5)
     # ln 2 = hi + lo with hi's last 32 bits zero, so k * hi is exact.
     r = (xs - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
@@ -80,7 +90,7 @@ def _exp64(x):
     p = p * r + 0.5
     # 2**k in two normal factors: k1 in the normal range, k2 = k - k1 small.
     ki = np.int64(k)
-    k1 = min(max(ki, -1022), 1023)
+    k1 = clip(ki, -1022, 1023)
     e = ((1.0 + (r + r * r * p)) * _pow2_f64(ki - k1)) * _pow2_f64(k1)
     return e if finite else x
 
@@ -91,7 +101,7 @@ def _exp32(x):
     one = np.float32(1.0)
     finite = x == x
     xs = x if finite else np.float32(0.0)
-    xs = min(max(xs, np.float32(-104.0)), np.float32(89.0))
+    xs = clip(xs, np.float32(-104.0), np.float32(89.0))
     k = np.floor(xs * np.float32(1.4426950408889634) + np.float32(0.5))
     # ln 2 = hi + lo with hi's last 9 bits zero, so k * hi is exact (|k| <= 150).
     r = (xs - k * np.float32(0.693145751953125)) - k * np.float32(1.428606765330187e-06)
@@ -104,7 +114,7 @@ def _exp32(x):
     p = p * r + np.float32(0.5)
     # 2**k in two normal factors: k1 in the normal range, k2 = k - k1 small.
     ki = np.int32(k)
-    k1 = min(max(ki, np.int32(-126)), np.int32(127))
+    k1 = clip(ki, np.int32(-126), np.int32(127))
     e = ((one + (r + r * r * p)) * _pow2_f32(ki - k1)) * _pow2_f32(k1)
     return e if finite else x
 
@@ -125,7 +135,7 @@ def _tanh_series(a, a2):
 @njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
 def _tanh64(x):
     """``tanh(x)`` in float64: the series below 0.1, ``(1 - e) / (1 + e)`` above."""
-    a = min(abs(x), 20.0)  # tanh(20) == 1 in float64; NaN stays NaN
+    a = clip(abs(x), 0.0, 20.0)  # tanh(20) == 1 in float64; NaN stays NaN
     e = _exp64(-2.0 * a)
     t = _tanh_series(a, a * a) if a < 0.1 else (1.0 - e) / (1.0 + e)
     return np.copysign(t, x)
@@ -140,7 +150,7 @@ def _tanh32(x):
     branch (1.7x faster than exp plus a series; within 2.5 ulp).
     """
     one = np.float32(1.0)
-    a = min(abs(x), np.float32(9.0))  # tanh(9) rounds to 1 in float32
+    a = clip(abs(x), np.float32(0.0), np.float32(9.0))  # tanh(9) rounds to 1
     y = np.float32(-2.0) * a
     k = np.floor(y * np.float32(1.4426950408889634) + np.float32(0.5))
     r = (y - k * np.float32(0.693145751953125)) - k * np.float32(1.428606765330187e-06)
@@ -213,6 +223,90 @@ def _rows_impl(exp, tanh, contiguous):
     return impl
 
 
+def _logistic_of(exp, one):
+    """The scalar logistic ``1 / (1 + exp(-x))`` on this ``exp`` (``one`` typed)."""
+
+    @njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+    def logistic(x):
+        return one / (one + exp(-x))
+
+    return logistic
+
+
+def _map_rows_impl(f, contiguous):
+    """``Z[i0:i1] = f(Z[i0:i1])`` elementwise (one activation, no branches)."""
+
+    def impl(Z, i0, i1, activation):
+        if contiguous:
+            z = flat_rows(Z, i0, i1)
+            for j in range(z.shape[0]):
+                z[j] = f(z[j])
+        else:
+            for i in range(i0, i1):
+                z = Z[i]
+                for j in range(z.shape[0]):
+                    z[j] = f(z[j])
+
+    return impl
+
+
+def _softmax_rows_impl(exp, contiguous):
+    """Softmax of rows ``i0:i1``: shift by the row max, exp, normalise."""
+    exp_rows = njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")(
+        _map_rows_impl(exp, contiguous)
+    )
+
+    def impl(Z, i0, i1, activation):
+        n = Z.shape[1]
+        one = Z.dtype.type(1)
+        for i in range(i0, i1):
+            zi = Z[i]
+            mx = zi[0]
+            for j in range(1, n):
+                if zi[j] > mx:
+                    mx = zi[j]
+            for j in range(n):
+                zi[j] -= mx
+        exp_rows(Z, i0, i1, activation)
+        for i in range(i0, i1):
+            zi = Z[i]
+            s = Z.dtype.type(0)
+            for j in range(n):
+                s += zi[j]
+            inv = one / s
+            for j in range(n):
+                zi[j] *= inv
+
+    return impl
+
+
+def transcendental_rows_impl(Z, activation):
+    """The implementation of ``_transcendental_rows`` for these numba types.
+
+    ``Z`` is the matrix type; ``activation`` an integer literal type (one
+    activation, compiled alone) or a plain integer type (every activation,
+    chosen at run time). Float32 runs 16 lanes wide.
+    """
+    contiguous = Z.layout == "C"
+    exp, tanh = (_exp32, _tanh32) if Z.dtype == types.float32 else (_exp64, _tanh64)
+    code = getattr(activation, "literal_value", None)
+    if code == SOFTMAX:
+        return _softmax_rows_impl(exp, contiguous)
+    if code == EXP:
+        return _map_rows_impl(exp, contiguous)
+    if code == TANH:
+        return _map_rows_impl(tanh, contiguous)
+    if code == LOGISTIC:
+        return _map_rows_impl(_LOGISTIC[exp], contiguous)
+    return _rows_impl(exp, tanh, contiguous)
+
+
+_LOGISTIC = {
+    _exp32: _logistic_of(_exp32, np.float32(1.0)),
+    _exp64: _logistic_of(_exp64, 1.0),
+}
+
+
 def _transcendental_rows(Z, i0, i1, activation):
     """logistic, tanh, softmax or exp on rows ``i0:i1`` of ``Z``, in Z's dtype."""
     raise NotImplementedError("only inside numba-compiled code")
@@ -221,10 +315,9 @@ def _transcendental_rows(Z, i0, i1, activation):
 @overload(
     _transcendental_rows,
     jit_options={"fastmath": FASTMATH_EXACT, "error_model": "numpy"},
+    prefer_literal=True,
 )
 def _ov_transcendental_rows(Z, i0, i1, activation):
-    # Chosen by dtype when the caller is compiled: float32 runs 16 lanes wide.
-    contiguous = Z.layout == "C"
-    if Z.dtype == types.float32:
-        return _rows_impl(_exp32, _tanh32, contiguous)
-    return _rows_impl(_exp64, _tanh64, contiguous)
+    # Chosen by dtype and (for a literal code) activation when the caller is
+    # compiled.
+    return transcendental_rows_impl(Z, activation)

@@ -1,25 +1,71 @@
-"""The whole-network drivers: full-batch loss/gradient and one training epoch."""
+"""The whole-network drivers: full-batch loss/gradient and one training epoch.
+
+Both are compiled per configuration (:mod:`.specialise`): the input kind
+(dense or CSR), the activation, loss and solver codes, whether every
+matrix product of the network's batches goes to BLAS (:func:`blas_only`)
+and whether an L1 penalty is on are constants of the compiled code.
+numba removes the branches they rule out before typing them, so a fit
+compiles the code it runs and nothing else. The small configuration-free
+work (layout offsets, batch buffers, the row index of a full batch) is done
+by the Python wrappers, so the compiled code calls no numpy allocator.
+"""
 
 import numpy as np
+from numba import types
+from numba.core.errors import TypingError
+from numba.extending import overload
 
 from .._cache import njit
 from ._common import ADAM, FASTMATH
-from .layers import dense_forward, dense_grad, hidden_delta
-from .losses import _add_l1_sign, _sum_abs, _sum_squares, loss_output_delta
-from .network import (
-    _first_forward,
-    _first_grad,
-    _gather_row,
-    _is_csr,
-    _layout,
-    _row_block,
-    borrow_all,
+from .gemm import BLAS_MIN_WORK_NT, BLAS_MIN_WORK_TN, blas_nn
+from .layers import (
+    _bias_activate_rows,
+    _bias_grad,
+    _delta_blas,
+    _delta_own,
+    _grad_blas,
+    _grad_own,
+    sparse_dense_forward,
+    sparse_dense_grad,
 )
+from .losses import _add_l1_sign, _sum_abs, _sum_squares, loss_output_delta
+from .network import borrow_all, layout_offsets
 from .optimizers import adam_update, sgd_update
-from .views import _keep_alive, as_matrix, borrow
+from .specialise import specialised
+from .views import as_matrix, borrow
+
+_JIT = {"fastmath": FASTMATH, "error_model": "numpy"}
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def blas_only(layer_sizes, batch_rows, csr=False):
+    """Whether every matrix product of these batches goes to BLAS.
+
+    ``A.T @ D`` (weight gradients) of every layer (not layer 0 of CSR input)
+    and ``D @ W.T`` (input deltas) of every layer above the first, each
+    against its BLAS threshold (``gemm.BLAS_MIN_WORK_*``), for every row count
+    in ``batch_rows``. When all do, the kernel is compiled without the own
+    product loops (measured: they were 40% of the cold compile of digits'
+    network); otherwise with both, each product choosing by its size. One
+    flag for both orientations keeps the kernels a network can need to two,
+    which ``fastmlp.warmup`` compiles ahead.
+    """
+    sizes = [int(s) for s in layer_sizes]
+    for m in batch_rows:
+        for l in range(len(sizes) - 1):
+            work = int(m) * sizes[l] * sizes[l + 1]
+            if (l > 0 or not csr) and work < BLAS_MIN_WORK_TN:
+                return False
+            if l > 0 and work < BLAS_MIN_WORK_NT:
+                return False
+    return True
+
+
+def _literal(value, name):
+    if not isinstance(value, types.Literal):
+        raise TypingError(f"{name} must be a compile-time constant")
+    return value.literal_value
+
+
 def _batch_loss_grad(
     X,
     Xb,
@@ -32,84 +78,229 @@ def _batch_loss_grad(
     icpt_off,
     slot_off,
     cap,
-    hidden_activation,
-    output_activation,
-    loss,
     alpha,
     sq_coef,
     grads,
     act_buf,
     delta_buf,
     l1,
+    hidden_activation,
+    output_activation,
+    loss,
+    all_blas,
+    has_l1,
 ):
     """Forward, loss and backward for one batch of m rows; returns the loss.
 
     The batch is rows ``rows`` of ``X``: for a dense X gathered into
     ``Xb[m, n_0]``, for a CSR X (a tuple) read in place by the first layer
-    (``Xb`` then has no rows).
+    (``Xb`` then has no rows). The last five arguments are compile-time
+    constants (literals): the codes, ``all_blas`` (:func:`blas_only`) and
+    ``has_l1``.
 
     ``sq_coef`` is ``sum(W ** 2)`` over all coefficients (the L2 penalty),
-    passed in because the optimizer computed it in its own pass. ``l1 > 0``
+    passed in because the optimizer computed it in its own pass. ``has_l1``
     adds ``l1 * sum|W| / sw_sum`` to the loss and ``l1 * sign(W) / sw_sum``
-    to the coefficient gradients (``sign(0) = 0``); ``l1 == 0`` skips both.
+    to the coefficient gradients (``sign(0) = 0``).
     """
-    m = rows.shape[0]
-    n_layers = layer_sizes.shape[0] - 1
+    raise NotImplementedError("only inside numba-compiled code")
 
-    # forward: layer l's output lives in slot l + 1 of act_buf
-    A = Xb
-    for l in range(n_layers):
-        fi = layer_sizes[l]
-        fo = layer_sizes[l + 1]
-        W = as_matrix(params, coef_off[l], fi, fo)
-        b = params[icpt_off[l] : icpt_off[l] + fo]
-        Z = as_matrix(act_buf, cap * slot_off[l + 1], m, fo)
-        act = hidden_activation
-        if l == n_layers - 1:
-            act = output_activation
-        if l == 0:
-            _first_forward(X, rows, Xb, W, b, act, Z)
+
+@overload(_batch_loss_grad, jit_options=_JIT, prefer_literal=True)
+def _ov_batch_loss_grad(
+    X,
+    Xb,
+    rows,
+    Yb,
+    swb,
+    params,
+    layer_sizes,
+    coef_off,
+    icpt_off,
+    slot_off,
+    cap,
+    alpha,
+    sq_coef,
+    grads,
+    act_buf,
+    delta_buf,
+    l1,
+    hidden_activation,
+    output_activation,
+    loss,
+    all_blas,
+    has_l1,
+):
+    return _batch_impl(
+        isinstance(X, types.BaseTuple),
+        _literal(hidden_activation, "hidden_activation"),
+        _literal(output_activation, "output_activation"),
+        _literal(loss, "loss"),
+        _literal(all_blas, "all_blas"),
+        _literal(has_l1, "has_l1"),
+    )
+
+
+def _batch_impl(csr, hidden, output, loss_code, blas, use_l1):
+    """The batch code of one configuration; its branches on these constants
+    are removed before typing."""
+
+    def impl(
+        X,
+        Xb,
+        rows,
+        Yb,
+        swb,
+        params,
+        layer_sizes,
+        coef_off,
+        icpt_off,
+        slot_off,
+        cap,
+        alpha,
+        sq_coef,
+        grads,
+        act_buf,
+        delta_buf,
+        l1,
+        hidden_activation,
+        output_activation,
+        loss,
+        all_blas,
+        has_l1,
+    ):
+        m = rows.shape[0]
+        n_layers = layer_sizes.shape[0] - 1
+
+        # forward: layer l's output lives in slot l + 1 of act_buf
+        A = Xb
+        for l in range(n_layers):
+            fi = layer_sizes[l]
+            fo = layer_sizes[l + 1]
+            W = as_matrix(params, coef_off[l], fi, fo)
+            b = params[icpt_off[l] : icpt_off[l] + fo]
+            Z = as_matrix(act_buf, cap * slot_off[l + 1], m, fo)
+            last = l == n_layers - 1
+            if csr and l == 0:
+                if last:
+                    sparse_dense_forward(X[0], X[1], X[2], rows, W, b, output, Z)
+                else:
+                    sparse_dense_forward(X[0], X[1], X[2], rows, W, b, hidden, Z)
+            else:
+                blas_nn(A, W, Z)
+                for i0 in range(0, m, 8):
+                    i1 = i0 + 8 if i0 + 8 < m else m
+                    if last:
+                        _bias_activate_rows(Z, b, i0, i1, output)
+                    else:
+                        _bias_activate_rows(Z, b, i0, i1, hidden)
+            A = Z
+
+        if swb.shape[0] > 0:
+            sw_sum = 0.0
+            for i in range(m):
+                sw_sum += swb[i]
         else:
-            dense_forward(A, W, b, act, Z)
-        A = Z
+            sw_sum = float(m)
+        scale = 1.0 / sw_sum
 
-    if swb.shape[0] > 0:
-        sw_sum = 0.0
-        for i in range(m):
-            sw_sum += swb[i]
-    else:
-        sw_sum = float(m)
-    scale = 1.0 / sw_sum
+        fo = layer_sizes[n_layers]
+        D = as_matrix(delta_buf, cap * slot_off[n_layers], m, fo)
+        total = loss_output_delta(A, Yb, swb, loss_code, D)
+        value = total * scale + 0.5 * alpha * sq_coef * scale
+        if use_l1:
+            value += l1 * _sum_abs(params, icpt_off[0]) * scale
 
-    fo = layer_sizes[n_layers]
-    D = as_matrix(delta_buf, cap * slot_off[n_layers], m, fo)
-    total = loss_output_delta(A, Yb, swb, loss, D)
-    value = total * scale + 0.5 * alpha * sq_coef * scale
-    if l1 != 0.0:
-        value += l1 * _sum_abs(params, icpt_off[0]) * scale
+        # backward: D holds d loss / d z of layer l's output
+        for l in range(n_layers - 1, -1, -1):
+            fi = layer_sizes[l]
+            fo = layer_sizes[l + 1]
+            W = as_matrix(params, coef_off[l], fi, fo)
+            gW = as_matrix(grads, coef_off[l], fi, fo)
+            gb = grads[icpt_off[l] : icpt_off[l] + fo]
+            # The batch's input (l == 0) or layer l's output.
+            A_in = Xb if l == 0 else as_matrix(act_buf, cap * slot_off[l], m, fi)
+            if csr and l == 0:
+                sparse_dense_grad(X[0], X[1], X[2], rows, D, W, alpha, scale, gW, gb)
+            else:
+                a = W.dtype.type(alpha)
+                sc = W.dtype.type(scale)
+                if blas:
+                    _grad_blas(A_in, D, W, a, sc, gW)
+                elif m * fi * fo >= BLAS_MIN_WORK_TN:
+                    _grad_blas(A_in, D, W, a, sc, gW)
+                else:
+                    _grad_own(A_in, D, W, a, sc, gW)
+                _bias_grad(D, sc, gb)
+            if use_l1:
+                _add_l1_sign(gW, W, l1 * scale)
+            if l > 0:
+                D_prev = as_matrix(delta_buf, cap * slot_off[l], m, fi)
+                if blas:
+                    _delta_blas(D, W, A_in, hidden, D_prev)
+                elif m * fi * fo >= BLAS_MIN_WORK_NT:
+                    _delta_blas(D, W, A_in, hidden, D_prev)
+                else:
+                    _delta_own(D, W, A_in, hidden, D_prev)
+                D = D_prev
+        return value
 
-    # backward: D holds d loss / d z of layer l's output
-    for l in range(n_layers - 1, -1, -1):
-        fi = layer_sizes[l]
-        fo = layer_sizes[l + 1]
-        W = as_matrix(params, coef_off[l], fi, fo)
-        gW = as_matrix(grads, coef_off[l], fi, fo)
-        gb = grads[icpt_off[l] : icpt_off[l] + fo]
-        if l == 0:
-            _first_grad(X, rows, Xb, D, W, alpha, scale, gW, gb)
-        else:
-            A_in = as_matrix(act_buf, cap * slot_off[l], m, fi)
-            dense_grad(A_in, D, W, alpha, scale, gW, gb)
-        if l1 != 0.0:
-            _add_l1_sign(gW, W, l1 * scale)
-        if l > 0:
-            D_prev = as_matrix(delta_buf, cap * slot_off[l], m, fi)
-            hidden_delta(D, W, A_in, hidden_activation, D_prev)
-            D = D_prev
-    return value
+    return impl
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+# --------------------------------------------------------------------------
+# full-batch loss and gradient (L-BFGS)
+# --------------------------------------------------------------------------
+@specialised
+def loss_grad_kernel(csr, hidden, output, loss, blas, use_l1):
+    """The compiled :func:`loss_grad` for one configuration (constants)."""
+
+    @njit(cache=True, **_JIT)
+    def loss_grad_compiled(
+        X,
+        Xb,
+        rows,
+        Y,
+        sw,
+        params,
+        layer_sizes,
+        alpha,
+        grads,
+        act_buf,
+        delta_buf,
+        l1,
+        coef_off,
+        icpt_off,
+        slot_off,
+    ):
+        return _batch_loss_grad(
+            X,
+            Xb,
+            rows,
+            Y,
+            sw,
+            params,
+            layer_sizes,
+            coef_off,
+            icpt_off,
+            slot_off,
+            rows.shape[0],
+            alpha,
+            _sum_squares(params, icpt_off[0]),
+            grads,
+            act_buf,
+            delta_buf,
+            l1,
+            hidden,
+            output,
+            loss,
+            blas,
+            use_l1,
+        )
+
+    return loss_grad_compiled
+
+
 def loss_grad(
     X,
     Y,
@@ -129,32 +320,35 @@ def loss_grad(
 
     ``X`` is ``X[n, n_0]`` or a CSR tuple ``(indptr, indices, data)`` of n
     rows. ``act_buf`` and ``delta_buf`` hold at least ``n * sum(layer_sizes)``
-    entries; ``l1`` (default 0) is the L1 strength (see contract).
+    entries; ``l1`` (default 0) is the L1 strength (see contract). Runs the
+    :func:`loss_grad_kernel` of this configuration.
     """
-    coef_off, icpt_off, slot_off = _layout(layer_sizes)
+    csr = isinstance(X, tuple)
     n = Y.shape[0]
-    rows = np.arange(n)
-    return _batch_loss_grad(
+    l1 = float(l1)
+    kernel = loss_grad_kernel(
+        csr,
+        int(hidden_activation),
+        int(output_activation),
+        int(loss),
+        blas_only(layer_sizes, (n,), csr),
+        l1 != 0.0,
+    )
+    Xb = np.empty((0, int(layer_sizes[0])), dtype=Y.dtype) if csr else X
+    return kernel(
         X,
-        _row_block(X, 0, n),
-        rows,
+        Xb,
+        np.arange(n),
         Y,
         sw,
         params,
         layer_sizes,
-        coef_off,
-        icpt_off,
-        slot_off,
-        n,
-        hidden_activation,
-        output_activation,
-        loss,
-        alpha,
-        _sum_squares(params, icpt_off[0]),
+        float(alpha),
         grads,
         act_buf,
         delta_buf,
         l1,
+        *layout_offsets(layer_sizes),
     )
 
 
@@ -166,7 +360,153 @@ def loss_grad_sparse(indptr, indices, data, *args):
     return loss_grad((indptr, indices, data), *args)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+# --------------------------------------------------------------------------
+# one training epoch
+# --------------------------------------------------------------------------
+@njit(inline="always", error_model="numpy")
+def _shuffle(idx, seed):
+    """Fisher-Yates shuffle of ``idx`` in place, driven by splitmix64(seed).
+
+    fastmlp's own generator: a few integer operations per element, no
+    library generator to compile, the same order on every platform.
+    """
+    state = np.uint64(seed)
+    for i in range(idx.shape[0] - 1, 0, -1):
+        state += np.uint64(0x9E3779B97F4A7C15)
+        z = state
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        j = np.int64(z % np.uint64(i + 1))
+        idx[i], idx[j] = idx[j], idx[i]
+
+
+@specialised
+def train_epoch_kernel(csr, hidden, output, loss, solver, blas, use_l1):
+    """The compiled epoch for one configuration (see the module docstring).
+
+    Each configuration compiles once per dtype, on first use, and is cached on
+    disk like every kernel (the constants are in numba's cache key).
+    """
+
+    @njit(cache=True, **_JIT)
+    def train_epoch_compiled(
+        X,
+        Y,
+        sw,
+        sample_idx,
+        seed,
+        params,
+        grads,
+        layer_sizes,
+        batch_size,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
+        act_buf,
+        delta_buf,
+        ybuf,
+        swbuf,
+        coef_off,
+        icpt_off,
+        slot_off,
+    ):
+        if seed >= 0:
+            _shuffle(sample_idx, seed)
+        n = sample_idx.shape[0]
+        n_in = layer_sizes[0]
+        n_out = layer_sizes[layer_sizes.shape[0] - 1]
+        weighted = sw.shape[0] > 0
+
+        # Owner-less views (arguments live for the whole call): views of
+        # them cost no reference counting.
+        Xo, Y, sw, sample_idx = borrow_all(X), borrow(Y), borrow(sw), borrow(sample_idx)
+        params, grads = borrow(params), borrow(grads)
+        opt_m, opt_v, step = borrow(opt_m), borrow(opt_v), borrow(step)
+        layer_sizes, act_buf, delta_buf = (
+            borrow(layer_sizes),
+            borrow(act_buf),
+            borrow(delta_buf),
+        )
+        ybuf, swbuf = borrow(ybuf), borrow(swbuf)
+        coef_off, icpt_off, slot_off = (
+            borrow(coef_off),
+            borrow(icpt_off),
+            borrow(slot_off),
+        )
+
+        n_coef = icpt_off[0]
+        lr = hyper[0]
+        momentum = hyper[1]
+        nesterov = hyper[2] != 0.0
+        beta1 = hyper[3]
+        beta2 = hyper[4]
+        eps = hyper[5]
+        alpha = hyper[6]
+        l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
+
+        sq_coef = _sum_squares(params, n_coef)
+        accumulated = 0.0
+        for start in range(0, n, batch_size):
+            m = n - start if n - start < batch_size else batch_size
+            rows = sample_idx[start : start + m]
+            # Dense rows are gathered into slot 0; CSR rows are read in place.
+            Xb = as_matrix(act_buf, 0, 0 if csr else m, n_in)
+            Yb = as_matrix(ybuf, 0, m, n_out)
+            swb = swbuf[: m if weighted else 0]
+            for r in range(m):
+                src = rows[r]
+                if csr:
+                    pass
+                else:
+                    xr = Xo[src]
+                    xb = Xb[r]
+                    for j in range(n_in):
+                        xb[j] = xr[j]
+                for j in range(n_out):
+                    Yb[r, j] = Y[src, j]
+                if weighted:
+                    swb[r] = sw[src]
+            batch_loss = _batch_loss_grad(
+                Xo,
+                Xb,
+                rows,
+                Yb,
+                swb,
+                params,
+                layer_sizes,
+                coef_off,
+                icpt_off,
+                slot_off,
+                batch_size,
+                alpha,
+                sq_coef,
+                grads,
+                act_buf,
+                delta_buf,
+                l1,
+                hidden,
+                output,
+                loss,
+                blas,
+                use_l1,
+            )
+            accumulated += batch_loss * m
+            if solver == ADAM:
+                step[0] += 1
+                sq_coef = adam_update(
+                    params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
+                )
+            else:
+                sq_coef = sgd_update(
+                    params, grads, opt_m, lr, momentum, nesterov, n_coef
+                )
+        return accumulated / n
+
+    return train_epoch_compiled
+
+
 def train_epoch(
     X,
     Y,
@@ -193,105 +533,54 @@ def train_epoch(
     ``X[n, n_0]`` (or a CSR tuple ``(indptr, indices, data)``, read in place
     and never densified), ``Y[n, n_L]`` and ``sw`` (length n or 0) are the
     whole training set; ``sample_idx`` (int64, length n) is the visiting
-    order, shuffled in place first when ``seed >= 0``. ``hyper = [lr,
-    momentum, nesterov, beta1, beta2, epsilon, alpha, l1]`` (a 7-entry
-    ``hyper`` means ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size
-    * sum(layer_sizes)`` entries each.
+    order, shuffled in place first when ``seed >= 0`` (fastmlp's own
+    generator: the same seed gives the same order). ``hyper = [lr, momentum,
+    nesterov, beta1, beta2, epsilon, alpha, l1]`` (a 7-entry ``hyper`` means
+    ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size *
+    sum(layer_sizes)`` entries each.
 
-    Everything runs in this one compiled function: the per-batch work is
-    inlined here (numba re-optimises a callee's code inside every caller, so
-    each extra level of functions cost seconds of cold compile) and works on
-    borrowed arrays (:func:`borrow`): views cost no reference counting.
+    Runs the :func:`train_epoch_kernel` of this configuration: shuffle,
+    gather, forward, loss, backward and the optimizer step of every minibatch
+    in one compiled call, on borrowed arrays (:func:`borrow`: views cost no
+    reference counting).
     """
-    if seed >= 0:
-        np.random.seed(seed)  # noqa: NPY002 (numba's per-thread generator)
-        np.random.shuffle(sample_idx)  # noqa: NPY002
+    csr = isinstance(X, tuple)
     n = sample_idx.shape[0]
-    n_in = layer_sizes[0]
-    n_out = layer_sizes[layer_sizes.shape[0] - 1]
-    weighted = sw.shape[0] > 0
-    csr = _is_csr(X)
-    # Gathered targets/weights of one batch: small, so made once per epoch.
-    ybuf_owned = np.empty(batch_size * n_out, dtype=Y.dtype)
-    swbuf_owned = np.empty(batch_size if weighted else 0, dtype=Y.dtype)
-    layout = _layout(layer_sizes)
-
-    # Owner-less views from here on (arguments live for the whole call; the
-    # arrays made here are kept alive by _keep_alive at the end).
-    Xo, Y, sw, sample_idx = borrow_all(X), borrow(Y), borrow(sw), borrow(sample_idx)
-    params, grads = borrow(params), borrow(grads)
-    opt_m, opt_v, step = borrow(opt_m), borrow(opt_v), borrow(step)
-    layer_sizes, act_buf, delta_buf = (
-        borrow(layer_sizes),
-        borrow(act_buf),
-        borrow(delta_buf),
+    batch_size = int(batch_size)
+    rows = {min(batch_size, n)} | ({n % batch_size} if n % batch_size else set())
+    l1 = hyper[7] if hyper.shape[0] > 7 else 0.0
+    kernel = train_epoch_kernel(
+        csr,
+        int(hidden_activation),
+        int(output_activation),
+        int(loss),
+        int(solver),
+        blas_only(layer_sizes, sorted(rows), csr),
+        bool(l1 != 0.0),
     )
-    ybuf, swbuf = borrow(ybuf_owned), borrow(swbuf_owned)
-    coef_off, icpt_off, slot_off = (
-        borrow(layout[0]),
-        borrow(layout[1]),
-        borrow(layout[2]),
+    n_out = int(layer_sizes[-1])
+    ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
+    swbuf = np.empty(batch_size if sw.shape[0] else 0, dtype=Y.dtype)
+    return kernel(
+        X,
+        Y,
+        sw,
+        sample_idx,
+        seed,
+        params,
+        grads,
+        layer_sizes,
+        batch_size,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
+        act_buf,
+        delta_buf,
+        ybuf,
+        swbuf,
+        *layout_offsets(layer_sizes),
     )
-
-    n_coef = icpt_off[0]
-    lr = hyper[0]
-    momentum = hyper[1]
-    nesterov = hyper[2] != 0.0
-    beta1 = hyper[3]
-    beta2 = hyper[4]
-    eps = hyper[5]
-    alpha = hyper[6]
-    l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
-
-    sq_coef = _sum_squares(params, n_coef)
-    accumulated = 0.0
-    for start in range(0, n, batch_size):
-        m = min(batch_size, n - start)
-        rows = sample_idx[start : start + m]
-        # Dense rows are gathered; CSR rows are read in place by layer 0.
-        Xb = as_matrix(act_buf, 0, 0 if csr else m, n_in)
-        Yb = as_matrix(ybuf, 0, m, n_out)
-        swb = swbuf[: m if weighted else 0]
-        for r in range(m):
-            src = rows[r]
-            if not csr:
-                _gather_row(Xo, src, Xb, r)
-            for j in range(n_out):
-                Yb[r, j] = Y[src, j]
-            if weighted:
-                swb[r] = sw[src]
-        batch_loss = _batch_loss_grad(
-            Xo,
-            Xb,
-            rows,
-            Yb,
-            swb,
-            params,
-            layer_sizes,
-            coef_off,
-            icpt_off,
-            slot_off,
-            batch_size,
-            hidden_activation,
-            output_activation,
-            loss,
-            alpha,
-            sq_coef,
-            grads,
-            act_buf,
-            delta_buf,
-            l1,
-        )
-        accumulated += batch_loss * m
-        if solver == ADAM:
-            step[0] += 1
-            sq_coef = adam_update(
-                params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
-            )
-        else:
-            sq_coef = sgd_update(params, grads, opt_m, lr, momentum, nesterov, n_coef)
-    _keep_alive(ybuf_owned, swbuf_owned, layout[0], layout[1], layout[2])
-    return accumulated / n
 
 
 def train_epoch_sparse(indptr, indices, data, *args):

@@ -5,6 +5,12 @@ right-hand matrix feeds four accumulating rows, and the innermost loop runs
 over contiguous memory so LLVM vectorises it.
 """
 
+from llvmlite import binding as llvm
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import get_cython_function_address, intrinsic
+
 from .._cache import njit
 from ._common import FASTMATH
 
@@ -80,7 +86,7 @@ def gemm_nn(A, B, C):
             _gemm_nn_block(A, B, C, i0, i1, j0, j1)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _gemm_nt_row(A, B, C, i):
     """``C[i, :] = A[i, :] @ B.T``, four output columns per pass."""
     k = A.shape[1]
@@ -123,7 +129,7 @@ def gemm_nt(A, B, C):
         _gemm_nt_row(A, B, C, i)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _gemm_tn_block(A, B, C, i0, i1):
     """``C[i0:i1, :] = A[:, i0:i1].T @ B`` (i1 - i0 <= 4)."""
     k = A.shape[0]
@@ -164,3 +170,138 @@ def gemm_tn(A, B, C):
     m = A.shape[1]
     for i0 in range(0, m, 4):
         _gemm_tn_block(A, B, C, i0, min(i0 + 4, m))
+
+
+# --------------------------------------------------------------------------
+# BLAS, called directly
+# --------------------------------------------------------------------------
+# The same BLAS that numba's np.dot calls (scipy's cython_blas sgemm/dgemm),
+# reached by a symbol registered once per process: numba resolves the kernels'
+# external symbols when it links them, cached code included (it does the same
+# for its own helpers). Calling it from an intrinsic instead of ``np.dot``
+# saves compiling numba's dot implementation for every operand layout (about
+# 0.2 s each on a cold start) and its checks on every call; the arguments
+# are numba's for the same product, so the results are the same.
+_BLAS_SYMBOLS = {types.float32: "fastmlp_sgemm", types.float64: "fastmlp_dgemm"}
+for _ty, _symbol in _BLAS_SYMBOLS.items():
+    llvm.add_symbol(
+        _symbol,
+        get_cython_function_address(
+            "scipy.linalg.cython_blas", "sgemm" if _ty == types.float32 else "dgemm"
+        ),
+    )
+
+
+@intrinsic
+def _xgemm(typingctx, trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc):
+    """Fortran ``xgemm(trans_a, trans_b, m, n, k, 1, A, lda, B, ldb, 0, C, ldc)``.
+
+    Column-major, as BLAS sees memory; ``trans_*`` are 0 (N) or 1 (T).
+    """
+    arrays = (A, B, C)
+    if C.dtype not in _BLAS_SYMBOLS or any(
+        a.layout != "C" or a.dtype != C.dtype for a in arrays
+    ):
+        return None  # typing error: only C-contiguous arrays of one float dtype
+    sig = types.void(
+        types.intp,
+        types.intp,
+        types.intp,
+        types.intp,
+        types.intp,
+        A,
+        types.intp,
+        B,
+        types.intp,
+        C,
+        types.intp,
+    )
+
+    def codegen(context, builder, signature, args):
+        ta, tb, m_, n_, k_, a, lda_, b, ldb_, c, ldc_ = args
+        fty = context.get_value_type(C.dtype)
+        i8, i32 = ir.IntType(8), ir.IntType(32)
+
+        def slot(value):
+            ptr = cgutils.alloca_once(builder, value.type)
+            builder.store(value, ptr)
+            return ptr
+
+        def trans(flag):
+            is_t = builder.icmp_unsigned("!=", flag, flag.type(0))
+            return slot(builder.select(is_t, i8(ord("T")), i8(ord("N"))))
+
+        def dim(value):
+            return slot(builder.trunc(value, i32))
+
+        def data(arrty, value):
+            array = context.make_array(arrty)(context, builder, value=value)
+            return builder.bitcast(array.data, fty.as_pointer())
+
+        fnty = ir.FunctionType(
+            ir.VoidType(),
+            [
+                i8.as_pointer(),
+                i8.as_pointer(),
+                *[i32.as_pointer()] * 3,
+                fty.as_pointer(),
+                fty.as_pointer(),
+                i32.as_pointer(),
+                fty.as_pointer(),
+                i32.as_pointer(),
+                fty.as_pointer(),
+                fty.as_pointer(),
+                i32.as_pointer(),
+            ],
+        )
+        fn = cgutils.get_or_insert_function(
+            builder.module, fnty, _BLAS_SYMBOLS[C.dtype]
+        )
+        builder.call(
+            fn,
+            [
+                trans(ta),
+                trans(tb),
+                dim(m_),
+                dim(n_),
+                dim(k_),
+                slot(fty(1.0)),
+                data(A, a),
+                dim(lda_),
+                data(B, b),
+                dim(ldb_),
+                slot(fty(0.0)),
+                data(C, c),
+                dim(ldc_),
+            ],
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(inline="always", error_model="numpy")
+def blas_nn(A, B, C):
+    """``C[m, n] = A[m, k] @ B[k, n]`` by BLAS (row-major, C-contiguous)."""
+    m, k = A.shape
+    n = B.shape[1]
+    if m > 0 and n > 0:
+        _xgemm(0, 0, n, m, k, B, n, A, k if k > 0 else 1, C, n)
+
+
+@njit(inline="always", error_model="numpy")
+def blas_tn(A, B, C):
+    """``C[k, n] = A[m, k].T @ B[m, n]`` by BLAS (row-major, C-contiguous)."""
+    m, k = A.shape
+    n = B.shape[1]
+    if k > 0 and n > 0:
+        _xgemm(0, 1, n, k, m, B, n, A, k, C, n)
+
+
+@njit(inline="always", error_model="numpy")
+def blas_nt(A, B, C):
+    """``C[m, k] = A[m, n] @ B[k, n].T`` by BLAS (row-major, C-contiguous)."""
+    m, n = A.shape
+    k = B.shape[0]
+    if m > 0 and k > 0:
+        _xgemm(1, 0, k, m, n, B, n if n > 0 else 1, A, n if n > 0 else 1, C, k)

@@ -5,10 +5,11 @@ the epilogue of the block that produced the values.
 """
 
 import numpy as np
+from numba.extending import overload
 
 from .._cache import njit
 from ._common import FASTMATH, IDENTITY, LOGISTIC, RELU, TANH
-from .elementwise import _transcendental_rows
+from .elementwise import _transcendental_rows, transcendental_rows_impl
 from .gemm import (
     _OWN_NN,
     BLAS_MIN_WORK_NN,
@@ -18,25 +19,61 @@ from .gemm import (
     _gemm_nn_block,
     _gemm_nt_row,
     _gemm_tn_block,
+    blas_nn,
+    blas_nt,
+    blas_tn,
 )
 
+# --------------------------------------------------------------------------
+# activations, one implementation per code
+# --------------------------------------------------------------------------
+# The helpers below are resolved when their caller is compiled. Called with an
+# integer *literal* code (the specialised entry points of ``epoch`` and
+# ``predict`` pass constants), each compiles the one activation it is given,
+# nothing else; called with a run-time code, every branch.
+_JIT = {"fastmath": FASTMATH, "error_model": "numpy"}
 
-# --------------------------------------------------------------------------
-# activations
-# --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+
+def _code(activation):
+    """The literal code of a numba integer type, or None for a run-time one."""
+    return getattr(activation, "literal_value", None)
+
+
+def _relu_rows(Z, i0, i1):
+    n = Z.shape[1]
+    for i in range(i0, i1):
+        zi = Z[i]
+        for j in range(n):
+            # 'z < 0' keeps NaN as NaN (a divergence must stay visible).
+            if zi[j] < 0.0:
+                zi[j] = 0.0
+
+
+_relu_rows_jit = njit(inline="always", **_JIT)(_relu_rows)
+
+
 def _activate_rows(Z, i0, i1, activation):
     """Apply ``activation`` in place to rows ``i0:i1`` of ``Z``."""
-    if activation == RELU:
-        n = Z.shape[1]
-        for i in range(i0, i1):
-            zi = Z[i]
-            for j in range(n):
-                # 'z < 0' keeps NaN as NaN (a divergence must stay visible).
-                if zi[j] < 0.0:
-                    zi[j] = 0.0
-    elif activation != IDENTITY:
-        _transcendental_rows(Z, i0, i1, activation)
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+@overload(_activate_rows, jit_options=_JIT, prefer_literal=True)
+def _ov_activate_rows(Z, i0, i1, activation):
+    code = _code(activation)
+    if code == IDENTITY:
+        return lambda Z, i0, i1, activation: None
+    if code == RELU:
+        return lambda Z, i0, i1, activation: _relu_rows_jit(Z, i0, i1)
+    if code is not None:
+        return transcendental_rows_impl(Z, activation)
+
+    def any_activation(Z, i0, i1, activation):
+        if activation == RELU:
+            _relu_rows_jit(Z, i0, i1)
+        elif activation != IDENTITY:
+            _transcendental_rows(Z, i0, i1, activation)
+
+    return any_activation
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -45,44 +82,112 @@ def apply_activation(Z, activation):
     _activate_rows(Z, np.int64(0), Z.shape[0], activation)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _derivative_rows(A, D, i0, i1, activation):
     """``D[i] *= f'(.)`` written with the activation output ``A`` (rows i0:i1)."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def _logistic_derivative(A, D, i0, i1, activation):
     n = A.shape[1]
     one = A.dtype.type(1)
-    if activation == LOGISTIC:
-        for i in range(i0, i1):
-            ai = A[i]
-            di = D[i]
-            for j in range(n):
-                di[j] *= ai[j] * (one - ai[j])
-    elif activation == TANH:
-        for i in range(i0, i1):
-            ai = A[i]
-            di = D[i]
-            for j in range(n):
-                di[j] *= one - ai[j] * ai[j]
-    elif activation == RELU:
-        for i in range(i0, i1):
-            ai = A[i]
-            di = D[i]
-            for j in range(n):
-                if ai[j] == 0.0:
-                    di[j] = 0.0
+    for i in range(i0, i1):
+        ai = A[i]
+        di = D[i]
+        for j in range(n):
+            di[j] *= ai[j] * (one - ai[j])
+
+
+def _tanh_derivative(A, D, i0, i1, activation):
+    n = A.shape[1]
+    one = A.dtype.type(1)
+    for i in range(i0, i1):
+        ai = A[i]
+        di = D[i]
+        for j in range(n):
+            di[j] *= one - ai[j] * ai[j]
+
+
+def _relu_derivative(A, D, i0, i1, activation):
+    n = A.shape[1]
+    for i in range(i0, i1):
+        ai = A[i]
+        di = D[i]
+        for j in range(n):
+            if ai[j] == 0.0:
+                di[j] = 0.0
+
+
+_DERIVATIVES = {
+    LOGISTIC: _logistic_derivative,
+    TANH: _tanh_derivative,
+    RELU: _relu_derivative,
+}
+_DERIVATIVES_JIT = {
+    k: njit(inline="always", **_JIT)(f) for k, f in _DERIVATIVES.items()
+}
+
+
+@overload(_derivative_rows, jit_options=_JIT, prefer_literal=True)
+def _ov_derivative_rows(A, D, i0, i1, activation):
+    code = _code(activation)
+    if code is not None:
+        return _DERIVATIVES.get(code, lambda A, D, i0, i1, activation: None)
+    logistic = _DERIVATIVES_JIT[LOGISTIC]
+    tanh = _DERIVATIVES_JIT[TANH]
+    relu = _DERIVATIVES_JIT[RELU]
+
+    def any_derivative(A, D, i0, i1, activation):
+        if activation == LOGISTIC:
+            logistic(A, D, i0, i1, activation)
+        elif activation == TANH:
+            tanh(A, D, i0, i1, activation)
+        elif activation == RELU:
+            relu(A, D, i0, i1, activation)
+
+    return any_derivative
 
 
 # --------------------------------------------------------------------------
 # layers
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _bias_activate_rows(Z, b, i0, i1, activation):
     """``Z[i0:i1] = f(Z[i0:i1] + b)`` (the epilogue after a BLAS product)."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+@njit(inline="always", **_JIT)
+def _add_bias_rows(Z, b, i0, i1):
     n = Z.shape[1]
     for i in range(i0, i1):
         zi = Z[i]
         for j in range(n):
             zi[j] += b[j]
-    _activate_rows(Z, i0, i1, activation)
+
+
+@overload(_bias_activate_rows, jit_options=_JIT, prefer_literal=True)
+def _ov_bias_activate_rows(Z, b, i0, i1, activation):
+    code = _code(activation)
+    if code == IDENTITY:
+        return lambda Z, b, i0, i1, activation: _add_bias_rows(Z, b, i0, i1)
+    if code == RELU:
+
+        def bias_relu(Z, b, i0, i1, activation):
+            n = Z.shape[1]
+            zero = Z.dtype.type(0)
+            for i in range(i0, i1):
+                zi = Z[i]
+                for j in range(n):
+                    z = zi[j] + b[j]
+                    # 'z < 0' keeps NaN as NaN (a divergence must stay visible).
+                    zi[j] = zero if z < zero else z
+
+        return bias_relu
+
+    def bias_then_activation(Z, b, i0, i1, activation):
+        _add_bias_rows(Z, b, i0, i1)
+        _activate_rows(Z, i0, i1, activation)
+
+    return bias_then_activation
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
@@ -102,26 +207,38 @@ def dense_forward(A, W, b, activation, out):
                     _gemm_nn_block(A, W, out, i0, i1, j0, j1)
                 _activate_rows(out, i0, i1, activation)
             return
-    np.dot(A, W, out)
+    blas_nn(A, W, out)
     for i0 in range(0, m, 8):
         _bias_activate_rows(out, b, i0, min(i0 + 8, m), activation)
+
+
+@njit(inline="always", **_JIT)
+def _delta_blas(D_next, W, A, activation, out):
+    """:func:`hidden_delta` with BLAS's product, then f' in 8-row blocks."""
+    m = D_next.shape[0]
+    blas_nt(D_next, W, out)
+    for i0 in range(0, m, 8):
+        _derivative_rows(A, out, i0, i0 + 8 if i0 + 8 < m else m, activation)
+
+
+@njit(inline="always", **_JIT)
+def _delta_own(D_next, W, A, activation, out):
+    """:func:`hidden_delta` with the own product, fused by row."""
+    for i in range(D_next.shape[0]):
+        _gemm_nt_row(D_next, W, out, i)
+        _derivative_rows(A, out, i, i + 1, activation)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def hidden_delta(D_next, W, A, activation, out):
     """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])``, fused by row."""
-    m = D_next.shape[0]
-    if m * W.shape[0] * W.shape[1] >= BLAS_MIN_WORK_NT:
-        np.dot(D_next, W.T, out)
-        for i0 in range(0, m, 8):
-            _derivative_rows(A, out, i0, min(i0 + 8, m), activation)
-        return
-    for i in range(m):
-        _gemm_nt_row(D_next, W, out, i)
-        _derivative_rows(A, out, i, i + 1, activation)
+    if D_next.shape[0] * W.shape[0] * W.shape[1] >= BLAS_MIN_WORK_NT:
+        _delta_blas(D_next, W, A, activation, out)
+    else:
+        _delta_own(D_next, W, A, activation, out)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _grad_epilogue(gW, W, a, sc, i0, i1):
     """``gW[i0:i1] = (gW[i0:i1] + a * W[i0:i1]) * sc``."""
     n = gW.shape[1]
@@ -132,7 +249,7 @@ def _grad_epilogue(gW, W, a, sc, i0, i1):
             gi[j] = (gi[j] + a * wi[j]) * sc
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _bias_grad(D, sc, gb):
     """``gb[n] = sc * sum_m D[m, n]`` (the intercept gradient)."""
     n = D.shape[1]
@@ -146,21 +263,32 @@ def _bias_grad(D, sc, gb):
         gb[j] *= sc
 
 
+@njit(inline="always", **_JIT)
+def _grad_blas(A, D, W, a, sc, gW):
+    """``gW = (A.T @ D + a W) * sc`` with BLAS's product."""
+    blas_tn(A, D, gW)
+    _grad_epilogue(gW, W, a, sc, np.int64(0), A.shape[1])
+
+
+@njit(inline="always", **_JIT)
+def _grad_own(A, D, W, a, sc, gW):
+    """``gW = (A.T @ D + a W) * sc`` with the own product, 4 rows of gW a block."""
+    k = A.shape[1]
+    for i0 in range(0, k, 4):
+        i1 = i0 + 4 if i0 + 4 < k else k
+        _gemm_tn_block(A, D, gW, i0, i1)
+        _grad_epilogue(gW, W, a, sc, i0, i1)
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def dense_grad(A, D, W, alpha, scale, gW, gb):
     """``gW = (A[m, k].T @ D[m, n] + alpha W) * scale``; ``gb = scale * sum_m D``."""
-    k = A.shape[1]
-    n = D.shape[1]
     a = W.dtype.type(alpha)
     sc = W.dtype.type(scale)
-    if A.shape[0] * k * n >= BLAS_MIN_WORK_TN:
-        np.dot(A.T, D, gW)
-        _grad_epilogue(gW, W, a, sc, np.int64(0), k)
+    if A.shape[0] * A.shape[1] * D.shape[1] >= BLAS_MIN_WORK_TN:
+        _grad_blas(A, D, W, a, sc, gW)
     else:
-        for i0 in range(0, k, 4):
-            i1 = min(i0 + 4, k)
-            _gemm_tn_block(A, D, gW, i0, i1)
-            _grad_epilogue(gW, W, a, sc, i0, i1)
+        _grad_own(A, D, W, a, sc, gW)
     _bias_grad(D, sc, gb)
 
 

@@ -4,12 +4,13 @@ import numpy as np
 
 from .._cache import njit
 from ._common import BINARY_LOG, FASTMATH, LOG, POISSON, SQUARED
+from .elementwise import clip
 
 
 # --------------------------------------------------------------------------
 # loss
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def loss_output_delta(P, Y, sw, loss, delta):
     """``delta = (P - Y) * sw``; returns ``sum_i sw_i * loss_i`` (see contract)."""
     m = P.shape[0]
@@ -33,11 +34,11 @@ def loss_output_delta(P, Y, sw, loss, delta):
         elif loss == LOG:
             for j in range(n):
                 if yi[j] != 0.0:
-                    p = min(max(pi[j], eps), 1.0 - eps)
+                    p = clip(pi[j], eps, 1.0 - eps)
                     row -= yi[j] * np.log(p)
         elif loss == BINARY_LOG:
             for j in range(n):
-                p = min(max(pi[j], eps), 1.0 - eps)
+                p = clip(pi[j], eps, 1.0 - eps)
                 if yi[j] != 0.0:
                     row -= yi[j] * np.log(p)
                 if yi[j] != 1.0:
@@ -57,7 +58,7 @@ def loss_output_delta(P, Y, sw, loss, delta):
 # --------------------------------------------------------------------------
 # penalties
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _sum_squares(x, n):
     s = 0.0
     for i in range(n):
@@ -65,7 +66,7 @@ def _sum_squares(x, n):
     return s
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _sum_abs(x, n):
     """``sum |x[:n]|`` (the L1 penalty of the coefficients)."""
     s = 0.0
@@ -74,7 +75,7 @@ def _sum_abs(x, n):
     return s
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _add_l1_sign(gW, W, c):
     """``gW += c * sign(W)`` with ``sign(0) = 0`` (L1's subgradient)."""
     c = W.dtype.type(c)

@@ -9,7 +9,7 @@ from ._common import FASTMATH
 # --------------------------------------------------------------------------
 # optimizers: one pass over the flat parameter vector
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _sgd_range(params, grads, velocity, lr, momentum, nesterov, lo, hi):
     """SGD on ``params[lo:hi]``; returns the sum of squares of the new values."""
     p = params[lo:hi]
@@ -47,7 +47,7 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     return sq
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, eps, lo, hi):
     """Adam on ``params[lo:hi]``; returns the sum of squares of the new values.
 

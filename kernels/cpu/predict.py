@@ -4,8 +4,9 @@ import numpy as np
 
 from .._cache import njit
 from ._common import FASTMATH
-from .layers import dense_forward
-from .network import _first_forward, _is_csr, _layout, _row_block, borrow_all
+from .layers import dense_forward, sparse_dense_forward
+from .network import borrow_all, layout_offsets, row_block
+from .specialise import specialised
 from .views import _keep_alive, as_matrix, borrow
 
 # Prediction runs in row chunks. Networks whose layers all have fan_in *
@@ -40,55 +41,80 @@ def predict_chunk_rows(layer_sizes):
     return max(PREDICT_CHUNK_MIN, min(PREDICT_CHUNK, rows))
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
+@specialised
+def forward_kernel(csr, hidden, output):
+    """The compiled :func:`forward` for one input kind and activation pair.
+
+    The input kind and codes are constants of the kernel: it holds the two
+    activations it uses and one kind of first layer, nothing else (see
+    :mod:`.specialise`).
+    """
+
+    @njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
+    def forward_compiled(X, params, layer_sizes, out, coef_off, icpt_off):
+        n = out.shape[0]
+        n_layers = layer_sizes.shape[0] - 1
+        widest = 1
+        for l in range(1, n_layers):
+            widest = max(widest, layer_sizes[l])
+        chunk = min(predict_chunk_rows(layer_sizes), max(n, 1))
+        buf_a_owned = np.empty(chunk * widest, dtype=out.dtype)
+        buf_b_owned = np.empty(chunk * widest, dtype=out.dtype)
+        rows_owned = np.arange(n if csr else 0)
+
+        # Owner-less views (see train_epoch).
+        Xo, out, params = borrow_all(X), borrow(out), borrow(params)
+        layer_sizes, rows = borrow(layer_sizes), borrow(rows_owned)
+        coef_off, icpt_off = borrow(coef_off), borrow(icpt_off)
+        buf_a, buf_b = borrow(buf_a_owned), borrow(buf_b_owned)
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            for l in range(n_layers):
+                fi = layer_sizes[l]
+                fo = layer_sizes[l + 1]
+                W = as_matrix(params, coef_off[l], fi, fo)
+                b = params[icpt_off[l] : icpt_off[l] + fo]
+                last = l == n_layers - 1
+                if last:
+                    Z = out[start : start + m]
+                elif l % 2 == 0:
+                    Z = as_matrix(buf_a, 0, m, fo)
+                else:
+                    Z = as_matrix(buf_b, 0, m, fo)
+                if csr and l == 0:
+                    rs = rows[start : start + m]
+                    if last:
+                        sparse_dense_forward(Xo[0], Xo[1], Xo[2], rs, W, b, output, Z)
+                    else:
+                        sparse_dense_forward(Xo[0], Xo[1], Xo[2], rs, W, b, hidden, Z)
+                else:
+                    if l == 0:
+                        A = row_block(Xo, start, m)
+                    elif l % 2 == 1:
+                        A = as_matrix(buf_a, 0, m, fi)
+                    else:
+                        A = as_matrix(buf_b, 0, m, fi)
+                    if last:
+                        dense_forward(A, W, b, output, Z)
+                    else:
+                        dense_forward(A, W, b, hidden, Z)
+        _keep_alive(buf_a_owned, buf_b_owned, rows_owned)
+
+    return forward_compiled
+
+
 def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     """Prediction pass ``out[n, n_L] = net(X[n, n_0])`` in row chunks.
 
     ``X`` is a 2-D array or a CSR tuple ``(indptr, indices, data)`` of
     ``out.shape[0]`` rows. Releases the GIL, so callers can predict row
-    ranges in parallel threads.
+    ranges in parallel threads. Runs the :func:`forward_kernel` of this
+    configuration.
     """
-    n = out.shape[0]
-    n_layers = layer_sizes.shape[0] - 1
-    csr = _is_csr(X)
-    layout = _layout(layer_sizes)
-    widest = 1
-    for l in range(1, n_layers):
-        widest = max(widest, layer_sizes[l])
-    chunk = min(predict_chunk_rows(layer_sizes), max(n, 1))
-    buf_a_owned = np.empty(chunk * widest, dtype=out.dtype)
-    buf_b_owned = np.empty(chunk * widest, dtype=out.dtype)
-    rows_owned = np.arange(n if csr else 0)
-
-    # Owner-less views (see train_epoch).
-    Xo, out, params = borrow_all(X), borrow(out), borrow(params)
-    layer_sizes, rows = borrow(layer_sizes), borrow(rows_owned)
-    coef_off, icpt_off = borrow(layout[0]), borrow(layout[1])
-    buf_a, buf_b = borrow(buf_a_owned), borrow(buf_b_owned)
-    for start in range(0, n, chunk):
-        m = min(chunk, n - start)
-        for l in range(n_layers):
-            fi = layer_sizes[l]
-            fo = layer_sizes[l + 1]
-            W = as_matrix(params, coef_off[l], fi, fo)
-            b = params[icpt_off[l] : icpt_off[l] + fo]
-            last = l == n_layers - 1
-            if last:
-                Z = out[start : start + m]
-            elif l % 2 == 0:
-                Z = as_matrix(buf_a, 0, m, fo)
-            else:
-                Z = as_matrix(buf_b, 0, m, fo)
-            act = output_activation if last else hidden_activation
-            if l == 0:
-                _first_forward(
-                    Xo, rows[start : start + m], _row_block(Xo, start, m), W, b, act, Z
-                )
-            elif l % 2 == 1:
-                dense_forward(as_matrix(buf_a, 0, m, fi), W, b, act, Z)
-            else:
-                dense_forward(as_matrix(buf_b, 0, m, fi), W, b, act, Z)
-    _keep_alive(buf_a_owned, buf_b_owned, rows_owned, layout[0], layout[1])
+    csr = isinstance(X, tuple)
+    kernel = forward_kernel(csr, int(hidden_activation), int(output_activation))
+    coef_off, icpt_off, _ = layout_offsets(layer_sizes)
+    kernel(X, params, layer_sizes, out, coef_off, icpt_off)
 
 
 def forward_sparse(indptr, indices, data, *args):
