@@ -135,6 +135,14 @@ def build_parser():
         "--no-plots", action="store_true", help="do not write PNG plots"
     )
     parser.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="dtype of the workloads' X (WORKLOADS.md: float32; float64 is what "
+        "most users pass: scikit-learn and fastmlp train in it; the jax and torch "
+        "baselines always train in float32)",
+    )
+    parser.add_argument(
         "--gemm",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -559,6 +567,9 @@ def run(args):
     workloads_info, results = {}, []
     for name in workload_names:
         workload = load_workload(name, quick=quick)
+        if args.dtype != "float32":
+            workload.X_train = workload.X_train.astype(args.dtype)
+            workload.X_test = workload.X_test.astype(args.dtype)
         workloads_info[name] = {
             "description": workload.description,
             "network": workload.network,
@@ -633,6 +644,7 @@ def run(args):
             "cold_cache": bool(args.cold_cache),
             "fastmlp_stand_in": bool(args.fastmlp_stand_in),
             "threads": args.threads,
+            "dtype": args.dtype,
         },
         "machine": machine,
         "workloads": workloads_info,
