@@ -15,8 +15,8 @@ def warmup(
     loss, solver, whether the network's products all go to BLAS, L1): a fit
     compiles only what it runs. This fits and predicts, per dtype, the
     defaults (``relu``, ``adam``) of a binary and a multiclass classifier
-    and of a regressor, each with a small network (whose products use the
-    own loops) and a larger one (all BLAS), so that numba compiles those
+    and of a regressor on a network whose products all go to BLAS (as most
+    networks', at the default batch size), so that numba compiles those
     kernels and writes them to its cache: later fits of these
     configurations start at full speed, in this process and in new ones.
 
@@ -41,21 +41,17 @@ def warmup(
     for name in dtypes:
         dtype = np.dtype(name)
         start = time.perf_counter()
-        # (hidden layers, rows, features): 8 x 3 through 4 units is below
-        # every BLAS threshold; 400 x 8 through 64 units is above all of them.
-        for hidden, n_rows, n_features in [((4,), 8, 3), ((64,), 400, 8)]:
-            X = rng.rand(n_rows, n_features).astype(dtype)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for n_classes in (2, 3):
-                    clf = FastMLPClassifier(
-                        hidden, max_iter=1, random_state=0, device="cpu"
-                    )
-                    clf.fit(X, np.arange(n_rows) % n_classes).predict_proba(X)
-                reg = FastMLPRegressor(
-                    hidden_layer_sizes=hidden, max_iter=1, random_state=0, device="cpu"
-                )
-                reg.fit(X, rng.rand(n_rows).astype(dtype)).predict(X)
+        # 400 x 8 through 64 units: every product is above its BLAS threshold.
+        X = rng.rand(400, 8).astype(dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for n_classes in (2, 3):
+                clf = FastMLPClassifier((64,), max_iter=1, random_state=0, device="cpu")
+                clf.fit(X, np.arange(400) % n_classes).predict_proba(X)
+            reg = FastMLPRegressor(
+                hidden_layer_sizes=(64,), max_iter=1, random_state=0, device="cpu"
+            )
+            reg.fit(X, rng.rand(400).astype(dtype)).predict(X)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"fastmlp.warmup: {name} ready in {seconds[name]:.2f} s")

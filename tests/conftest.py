@@ -9,17 +9,16 @@ subprocess with the variable set.
 import os
 import sys
 
-# pytest-xdist starts its workers with ``python -c``, which puts the current
-# folder (the repository root) first on sys.path: a bare ``import kernels``
-# would then work there and hide exactly the import bugs the suite guards
-# against (tests/test_packaging.py). Drop it, as a plain ``pytest`` has it.
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
-
 collect_ignore = [] if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else ["cuda_sim"]
 
 
 def pytest_configure(config):
+    if hasattr(config, "workerinput"):
+        # A pytest-xdist worker, started with ``python -c``: the current folder
+        # (the repository root) is first on sys.path, where a bare ``import
+        # kernels`` would work and hide exactly the import bugs the suite
+        # guards against (tests/test_packaging.py). Drop it, as plain pytest.
+        sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     config.addinivalue_line(
         "markers", "gpu: needs a real CUDA GPU (skipped without one)"
     )

@@ -1,10 +1,12 @@
 """The JAX baseline of ``bench`` (``bench.jax_impl``) trains what it claims.
 
-``bench`` is not an installed package: the repository root goes on
-``sys.path`` here. Skipped where jax or optax is missing (the ``test`` and
-``bench`` extras bring them).
+``bench`` is not an installed package: it is loaded from the repository by
+path, without putting the repository root on ``sys.path`` (where a bare
+``import kernels`` would then work and hide import bugs). Skipped where jax
+or optax is missing (the ``test`` and ``bench`` extras bring them).
 """
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -13,8 +15,22 @@ import pytest
 
 pytest.importorskip("jax")
 pytest.importorskip("optax")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+
+def _load_bench():
+    """The repository's ``bench`` package, imported from its folder."""
+    if "bench" not in sys.modules:
+        folder = Path(__file__).resolve().parents[1] / "bench"
+        spec = importlib.util.spec_from_file_location(
+            "bench", folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["bench"]
+
+
+_load_bench()
 from bench.impls import get_impl  # noqa: E402
 from bench.jax_impl import JaxMLPClassifier  # noqa: E402
 

@@ -265,8 +265,8 @@ def kernel_dispatchers():
     from fastmlp.kernels.cpu import epoch, predict
 
     for factory, codes in [
-        (epoch.train_epoch_kernel, (False, 3, 4, 1, 1, True, False)),
-        (epoch.loss_grad_kernel, (True, 2, 0, 0, False, True)),
+        (epoch.train_epoch_kernel, (False, 3, 4, 1, 1, False)),
+        (epoch.loss_grad_kernel, (True, 2, 0, 0, True)),
         (predict.forward_kernel, (False, 1, 1)),
     ]:
         found[f"{factory.__qualname__}{codes}"] = factory(*codes)
@@ -296,10 +296,10 @@ def test_every_cpu_kernel_is_cached_keyed_on_the_package():
 def test_specialised_kernels_differ_by_codes_and_share_one_per_codes():
     from fastmlp.kernels.cpu import epoch, specialised_kernels
 
-    codes = (False, 3, 4, 1, 1, True, False)
+    codes = (False, 3, 4, 1, 1, False)
     relu = epoch.train_epoch_kernel(*codes)
     assert epoch.train_epoch_kernel(*codes) is relu
-    assert epoch.train_epoch_kernel(False, 2, 4, 1, 1, True, False) is not relu
+    assert epoch.train_epoch_kernel(False, 2, 4, 1, 1, False) is not relu
     made = specialised_kernels()
     assert made[("train_epoch_kernel", codes)] is relu
 

@@ -33,6 +33,8 @@ def test_cuda_backend_passes_its_simulator_lane():
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            "0",  # one process: this test runs in a worker of the main run
             str(TESTS / "cuda_sim"),
         ],
         cwd=TESTS.parent,

@@ -229,21 +229,6 @@ def test_direct_blas_products_equal_numbas_np_dot(dtype, m, k, n):
     assert_close(out[0], A @ B, dtype, float((np.abs(A) @ np.abs(B)).max()))
 
 
-def test_blas_only_needs_every_product_above_its_threshold():
-    from fastmlp.kernels.cpu.epoch import blas_only
-    from fastmlp.kernels.cpu.gemm import BLAS_MIN_WORK_NT, BLAS_MIN_WORK_TN
-
-    assert BLAS_MIN_WORK_NT > BLAS_MIN_WORK_TN
-    assert blas_only([64, 128, 10], [64, 1797 % 64])
-    # the short last batch of 1 row: 1 * 128 * 10 < the D @ W.T threshold
-    assert not blas_only([64, 128, 10], [64, 1])
-    assert not blas_only([2, 8, 8, 1], [10])  # the playground network
-    # a CSR first layer has no dense weight-gradient product
-    tn_only = BLAS_MIN_WORK_TN // 2
-    assert not blas_only([tn_only, 1, 4096], [1])
-    assert blas_only([tn_only, 1, 4096], [1], csr=True)
-
-
 # --------------------------------------------------------------------------
 # activations and layers
 # --------------------------------------------------------------------------

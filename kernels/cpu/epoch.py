@@ -1,9 +1,8 @@
 """The whole-network drivers: full-batch loss/gradient and one training epoch.
 
 Both are compiled per configuration (:mod:`.specialise`): the input kind
-(dense or CSR), the activation, loss and solver codes, whether every
-matrix product of the network's batches goes to BLAS (:func:`blas_only`)
-and whether an L1 penalty is on are constants of the compiled code.
+(dense or CSR), the activation, loss and solver codes and whether an L1
+penalty is on are constants of the compiled code.
 numba removes the branches they rule out before typing them, so a fit
 compiles the code it runs and nothing else. The small configuration-free
 work (layout offsets, batch buffers, the row index of a full batch) is done
@@ -17,14 +16,12 @@ from numba.extending import overload
 
 from .._cache import njit
 from ._common import ADAM, FASTMATH
-from .gemm import BLAS_MIN_WORK_NT, BLAS_MIN_WORK_TN, blas_nn
+from .gemm import blas_nn
 from .layers import (
     _bias_activate_rows,
     _bias_grad,
     _delta_blas,
-    _delta_own,
     _grad_blas,
-    _grad_own,
     sparse_dense_forward,
     sparse_dense_grad,
 )
@@ -35,29 +32,6 @@ from .specialise import specialised
 from .views import as_matrix, borrow
 
 _JIT = {"fastmath": FASTMATH, "error_model": "numpy"}
-
-
-def blas_only(layer_sizes, batch_rows, csr=False):
-    """Whether every matrix product of these batches goes to BLAS.
-
-    ``A.T @ D`` (weight gradients) of every layer (not layer 0 of CSR input)
-    and ``D @ W.T`` (input deltas) of every layer above the first, each
-    against its BLAS threshold (``gemm.BLAS_MIN_WORK_*``), for every row count
-    in ``batch_rows``. When all do, the kernel is compiled without the own
-    product loops (measured: they were 40% of the cold compile of digits'
-    network); otherwise with both, each product choosing by its size. One
-    flag for both orientations keeps the kernels a network can need to two,
-    which ``fastmlp.warmup`` compiles ahead.
-    """
-    sizes = [int(s) for s in layer_sizes]
-    for m in batch_rows:
-        for l in range(len(sizes) - 1):
-            work = int(m) * sizes[l] * sizes[l + 1]
-            if (l > 0 or not csr) and work < BLAS_MIN_WORK_TN:
-                return False
-            if l > 0 and work < BLAS_MIN_WORK_NT:
-                return False
-    return True
 
 
 def _literal(value, name):
@@ -87,16 +61,17 @@ def _batch_loss_grad(
     hidden_activation,
     output_activation,
     loss,
-    all_blas,
     has_l1,
 ):
     """Forward, loss and backward for one batch of m rows; returns the loss.
 
     The batch is rows ``rows`` of ``X``: for a dense X gathered into
     ``Xb[m, n_0]``, for a CSR X (a tuple) read in place by the first layer
-    (``Xb`` then has no rows). The last five arguments are compile-time
-    constants (literals): the codes, ``all_blas`` (:func:`blas_only`) and
-    ``has_l1``.
+    (``Xb`` then has no rows). The last four arguments are compile-time
+    constants (literals): the codes and ``has_l1``. Every matrix product goes
+    to BLAS: the own loops, faster on products below ~640-4,096
+    multiply-adds alone (``bench.gemm``), made no measurable difference to a
+    whole playground batch (2.77 vs 2.77 us) and cost 2-3 s of compile.
 
     ``sq_coef`` is ``sum(W ** 2)`` over all coefficients (the L2 penalty),
     passed in because the optimizer computed it in its own pass. ``has_l1``
@@ -128,7 +103,6 @@ def _ov_batch_loss_grad(
     hidden_activation,
     output_activation,
     loss,
-    all_blas,
     has_l1,
 ):
     return _batch_impl(
@@ -136,12 +110,11 @@ def _ov_batch_loss_grad(
         _literal(hidden_activation, "hidden_activation"),
         _literal(output_activation, "output_activation"),
         _literal(loss, "loss"),
-        _literal(all_blas, "all_blas"),
         _literal(has_l1, "has_l1"),
     )
 
 
-def _batch_impl(csr, hidden, output, loss_code, blas, use_l1):
+def _batch_impl(csr, hidden, output, loss_code, use_l1):
     """The batch code of one configuration; its branches on these constants
     are removed before typing."""
 
@@ -166,7 +139,6 @@ def _batch_impl(csr, hidden, output, loss_code, blas, use_l1):
         hidden_activation,
         output_activation,
         loss,
-        all_blas,
         has_l1,
     ):
         m = rows.shape[0]
@@ -225,23 +197,13 @@ def _batch_impl(csr, hidden, output, loss_code, blas, use_l1):
             else:
                 a = W.dtype.type(alpha)
                 sc = W.dtype.type(scale)
-                if blas:
-                    _grad_blas(A_in, D, W, a, sc, gW)
-                elif m * fi * fo >= BLAS_MIN_WORK_TN:
-                    _grad_blas(A_in, D, W, a, sc, gW)
-                else:
-                    _grad_own(A_in, D, W, a, sc, gW)
+                _grad_blas(A_in, D, W, a, sc, gW)
                 _bias_grad(D, sc, gb)
             if use_l1:
                 _add_l1_sign(gW, W, l1 * scale)
             if l > 0:
                 D_prev = as_matrix(delta_buf, cap * slot_off[l], m, fi)
-                if blas:
-                    _delta_blas(D, W, A_in, hidden, D_prev)
-                elif m * fi * fo >= BLAS_MIN_WORK_NT:
-                    _delta_blas(D, W, A_in, hidden, D_prev)
-                else:
-                    _delta_own(D, W, A_in, hidden, D_prev)
+                _delta_blas(D, W, A_in, hidden, D_prev)
                 D = D_prev
         return value
 
@@ -252,7 +214,7 @@ def _batch_impl(csr, hidden, output, loss_code, blas, use_l1):
 # full-batch loss and gradient (L-BFGS)
 # --------------------------------------------------------------------------
 @specialised
-def loss_grad_kernel(csr, hidden, output, loss, blas, use_l1):
+def loss_grad_kernel(csr, hidden, output, loss, use_l1):
     """The compiled :func:`loss_grad` for one configuration (constants)."""
 
     @njit(cache=True, **_JIT)
@@ -294,7 +256,6 @@ def loss_grad_kernel(csr, hidden, output, loss, blas, use_l1):
             hidden,
             output,
             loss,
-            blas,
             use_l1,
         )
 
@@ -331,7 +292,6 @@ def loss_grad(
         int(hidden_activation),
         int(output_activation),
         int(loss),
-        blas_only(layer_sizes, (n,), csr),
         l1 != 0.0,
     )
     Xb = np.empty((0, int(layer_sizes[0])), dtype=Y.dtype) if csr else X
@@ -382,7 +342,7 @@ def _shuffle(idx, seed):
 
 
 @specialised
-def train_epoch_kernel(csr, hidden, output, loss, solver, blas, use_l1):
+def train_epoch_kernel(csr, hidden, output, loss, solver, use_l1):
     """The compiled epoch for one configuration (see the module docstring).
 
     Each configuration compiles once per dtype, on first use, and is cached on
@@ -489,7 +449,6 @@ def train_epoch_kernel(csr, hidden, output, loss, solver, blas, use_l1):
                 hidden,
                 output,
                 loss,
-                blas,
                 use_l1,
             )
             accumulated += batch_loss * m
@@ -545,9 +504,7 @@ def train_epoch(
     reference counting).
     """
     csr = isinstance(X, tuple)
-    n = sample_idx.shape[0]
     batch_size = int(batch_size)
-    rows = {min(batch_size, n)} | ({n % batch_size} if n % batch_size else set())
     l1 = hyper[7] if hyper.shape[0] > 7 else 0.0
     kernel = train_epoch_kernel(
         csr,
@@ -555,7 +512,6 @@ def train_epoch(
         int(output_activation),
         int(loss),
         int(solver),
-        blas_only(layer_sizes, sorted(rows), csr),
         bool(l1 != 0.0),
     )
     n_out = int(layer_sizes[-1])
