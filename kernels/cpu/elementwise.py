@@ -166,59 +166,26 @@ def _tanh32(x):
 
 
 def _rows_impl(exp, tanh, contiguous):
-    """The transcendental activations of rows ``i0:i1``, with these exp/tanh.
+    """Every transcendental activation of rows ``i0:i1``, chosen at run time.
 
-    For a C-contiguous ``Z`` the elementwise ones run over rows ``i0:i1`` as
-    one flat block: a row of 8 values is shorter than one 16-lane float32
-    vector, so a loop per row would never vectorise in a small network.
+    For a run-time code (``apply_activation``); each branch is the one-code
+    implementation that a literal code compiles alone (below).
     """
+    exact = njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
+    softmax_rows = exact(_softmax_rows_impl(exp, contiguous))
+    exp_rows = exact(_map_rows_impl(exp, contiguous))
+    tanh_rows = exact(_map_rows_impl(tanh, contiguous))
+    logistic_rows = exact(_map_rows_impl(_LOGISTIC[exp], contiguous))
 
     def impl(Z, i0, i1, activation):
-        n = Z.shape[1]
-        one = Z.dtype.type(1)
         if activation == SOFTMAX:
-            # Shift each row by its max, exponentiate the whole block in one
-            # vectorised pass, then normalise each row.
-            for i in range(i0, i1):
-                zi = Z[i]
-                mx = zi[0]
-                for j in range(1, n):
-                    if zi[j] > mx:
-                        mx = zi[j]
-                for j in range(n):
-                    zi[j] -= mx
-            if contiguous:
-                _elementwise(flat_rows(Z, i0, i1), EXP)
-            else:
-                for i in range(i0, i1):
-                    _elementwise(Z[i], EXP)
-            for i in range(i0, i1):
-                zi = Z[i]
-                s = Z.dtype.type(0)
-                for j in range(n):
-                    s += zi[j]
-                inv = one / s
-                for j in range(n):
-                    zi[j] *= inv
-            return
-        if contiguous:
-            _elementwise(flat_rows(Z, i0, i1), activation)
-        else:
-            for i in range(i0, i1):
-                _elementwise(Z[i], activation)
-
-    @njit(inline="always", fastmath=FASTMATH_EXACT, error_model="numpy")
-    def _elementwise(z, activation):
-        one = z.dtype.type(1)
-        if activation == LOGISTIC:
-            for j in range(z.shape[0]):
-                z[j] = one / (one + exp(-z[j]))
-        elif activation == TANH:
-            for j in range(z.shape[0]):
-                z[j] = tanh(z[j])
+            softmax_rows(Z, i0, i1, activation)
         elif activation == EXP:
-            for j in range(z.shape[0]):
-                z[j] = exp(z[j])
+            exp_rows(Z, i0, i1, activation)
+        elif activation == TANH:
+            tanh_rows(Z, i0, i1, activation)
+        elif activation == LOGISTIC:
+            logistic_rows(Z, i0, i1, activation)
 
     return impl
 
