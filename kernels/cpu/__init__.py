@@ -4,7 +4,9 @@ Every public function here is named in :data:`fastmlp.kernels.KERNEL_NAMES`
 (or :data:`~fastmlp.kernels.SPARSE_KERNEL_NAMES`) and documented (shapes,
 dtype, formula) in :mod:`fastmlp.kernels`. All are ``@njit(cache=True)``
 through :func:`fastmlp.kernels._cache.njit`, so their cache is keyed on every
-module of the package, and compile lazily, once per dtype (float32, float64).
+module of the package, and compile lazily, once per dtype (float32, float64);
+the whole-network ones (``train_epoch``, ``loss_grad``, ``forward``) are
+Python wrappers over kernels compiled per configuration (``specialise``).
 
 One concern per module, each depending only on those above it:
 

@@ -9,6 +9,8 @@ from .. import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
 # vectorising any loop that divides (Adam's update ran 4x slower); numpy's
 # model gives inf/NaN instead, which the engine reports as divergence.
 FASTMATH = {"reassoc", "contract", "nsz"}
+#: The options every CPU kernel and overload implementation compiles with.
+JIT_OPTIONS = {"fastmath": FASTMATH, "error_model": "numpy"}
 
 IDENTITY = ACTIVATION_CODES["identity"]
 LOGISTIC = ACTIVATION_CODES["logistic"]

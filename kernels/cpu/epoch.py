@@ -15,7 +15,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 from .._cache import njit
-from ._common import ADAM, FASTMATH
+from ._common import ADAM, JIT_OPTIONS
 from .gemm import blas_nn
 from .layers import (
     _bias_activate_rows,
@@ -30,8 +30,6 @@ from .network import borrow_all, layout_offsets
 from .optimizers import adam_update, sgd_update
 from .specialise import specialised
 from .views import as_matrix, borrow
-
-_JIT = {"fastmath": FASTMATH, "error_model": "numpy"}
 
 
 def _literal(value, name):
@@ -81,7 +79,7 @@ def _batch_loss_grad(
     raise NotImplementedError("only inside numba-compiled code")
 
 
-@overload(_batch_loss_grad, jit_options=_JIT, prefer_literal=True)
+@overload(_batch_loss_grad, jit_options=JIT_OPTIONS, prefer_literal=True)
 def _ov_batch_loss_grad(
     X,
     Xb,
@@ -217,7 +215,7 @@ def _batch_impl(csr, hidden, output, loss_code, use_l1):
 def loss_grad_kernel(csr, hidden, output, loss, use_l1):
     """The compiled :func:`loss_grad` for one configuration (constants)."""
 
-    @njit(cache=True, **_JIT)
+    @njit(cache=True, **JIT_OPTIONS)
     def loss_grad_compiled(
         X,
         Xb,
@@ -349,7 +347,7 @@ def train_epoch_kernel(csr, hidden, output, loss, solver, use_l1):
     disk like every kernel (the constants are in numba's cache key).
     """
 
-    @njit(cache=True, **_JIT)
+    @njit(cache=True, **JIT_OPTIONS)
     def train_epoch_compiled(
         X,
         Y,

@@ -8,7 +8,7 @@ import numpy as np
 from numba.extending import overload
 
 from .._cache import njit
-from ._common import FASTMATH, IDENTITY, LOGISTIC, RELU, TANH
+from ._common import FASTMATH, IDENTITY, JIT_OPTIONS, LOGISTIC, RELU, TANH
 from .elementwise import _transcendental_rows, transcendental_rows_impl
 from .gemm import (
     _OWN_NN,
@@ -31,7 +31,6 @@ from .gemm import (
 # integer *literal* code (the specialised entry points of ``epoch`` and
 # ``predict`` pass constants), each compiles the one activation it is given,
 # nothing else; called with a run-time code, every branch.
-_JIT = {"fastmath": FASTMATH, "error_model": "numpy"}
 
 
 def _code(activation):
@@ -49,7 +48,7 @@ def _relu_rows(Z, i0, i1):
                 zi[j] = 0.0
 
 
-_relu_rows_jit = njit(inline="always", **_JIT)(_relu_rows)
+_relu_rows_jit = njit(inline="always", **JIT_OPTIONS)(_relu_rows)
 
 
 def _activate_rows(Z, i0, i1, activation):
@@ -57,7 +56,7 @@ def _activate_rows(Z, i0, i1, activation):
     raise NotImplementedError("only inside numba-compiled code")
 
 
-@overload(_activate_rows, jit_options=_JIT, prefer_literal=True)
+@overload(_activate_rows, jit_options=JIT_OPTIONS, prefer_literal=True)
 def _ov_activate_rows(Z, i0, i1, activation):
     code = _code(activation)
     if code == IDENTITY:
@@ -123,11 +122,11 @@ _DERIVATIVES = {
     RELU: _relu_derivative,
 }
 _DERIVATIVES_JIT = {
-    k: njit(inline="always", **_JIT)(f) for k, f in _DERIVATIVES.items()
+    k: njit(inline="always", **JIT_OPTIONS)(f) for k, f in _DERIVATIVES.items()
 }
 
 
-@overload(_derivative_rows, jit_options=_JIT, prefer_literal=True)
+@overload(_derivative_rows, jit_options=JIT_OPTIONS, prefer_literal=True)
 def _ov_derivative_rows(A, D, i0, i1, activation):
     code = _code(activation)
     if code is not None:
@@ -155,7 +154,7 @@ def _bias_activate_rows(Z, b, i0, i1, activation):
     raise NotImplementedError("only inside numba-compiled code")
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT_OPTIONS)
 def _add_bias_rows(Z, b, i0, i1):
     n = Z.shape[1]
     for i in range(i0, i1):
@@ -164,7 +163,7 @@ def _add_bias_rows(Z, b, i0, i1):
             zi[j] += b[j]
 
 
-@overload(_bias_activate_rows, jit_options=_JIT, prefer_literal=True)
+@overload(_bias_activate_rows, jit_options=JIT_OPTIONS, prefer_literal=True)
 def _ov_bias_activate_rows(Z, b, i0, i1, activation):
     code = _code(activation)
     if code == IDENTITY:
@@ -212,7 +211,7 @@ def dense_forward(A, W, b, activation, out):
         _bias_activate_rows(out, b, i0, min(i0 + 8, m), activation)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT_OPTIONS)
 def _delta_blas(D_next, W, A, activation, out):
     """:func:`hidden_delta` with BLAS's product, then f' in 8-row blocks."""
     m = D_next.shape[0]
@@ -221,7 +220,7 @@ def _delta_blas(D_next, W, A, activation, out):
         _derivative_rows(A, out, i0, i0 + 8 if i0 + 8 < m else m, activation)
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT_OPTIONS)
 def _delta_own(D_next, W, A, activation, out):
     """:func:`hidden_delta` with the own product, fused by row."""
     for i in range(D_next.shape[0]):
@@ -263,14 +262,14 @@ def _bias_grad(D, sc, gb):
         gb[j] *= sc
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT_OPTIONS)
 def _grad_blas(A, D, W, a, sc, gW):
     """``gW = (A.T @ D + a W) * sc`` with BLAS's product."""
     blas_tn(A, D, gW)
     _grad_epilogue(gW, W, a, sc, np.int64(0), A.shape[1])
 
 
-@njit(inline="always", **_JIT)
+@njit(inline="always", **JIT_OPTIONS)
 def _grad_own(A, D, W, a, sc, gW):
     """``gW = (A.T @ D + a W) * sc`` with the own product, 4 rows of gW a block."""
     k = A.shape[1]

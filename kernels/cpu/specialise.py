@@ -10,6 +10,7 @@ compile only the branch for that code. Each kernel is cached on disk like any
 other (numba's cache key holds the closure's constants).
 """
 
+import functools
 import threading
 
 _MADE = {}
@@ -40,11 +41,7 @@ def specialised(factory):
                     kernel = _MADE[key] = factory(*codes)
         return kernel
 
-    get.__doc__ = factory.__doc__
-    get.__name__ = factory.__name__
-    get.__qualname__ = factory.__qualname__
-    get.__wrapped__ = factory
-    return get
+    return functools.wraps(factory)(get)
 
 
 def specialised_kernels():
