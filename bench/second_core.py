@@ -60,11 +60,13 @@ def fork_join_us():
     )
 
 
-def _epoch_runner(layer_sizes, n, batch, hidden, output, loss, n_out):
+def _epoch_runner(layer_sizes, n, batch, hidden, output, loss, n_out, dtype=np.float32):
+    """A closure running one ``train_epoch`` (Adam) of random data; and the
+    number of batches an epoch has."""
     from fastmlp.kernels import cpu, workspace_size
 
     rng = np.random.default_rng(0)
-    dt = np.float32
+    dt = dtype
     X = rng.random((n, layer_sizes[0])).astype(dt)
     Y = np.eye(n_out, dtype=dt)[rng.integers(0, n_out, n)]
     if n_out == 1:

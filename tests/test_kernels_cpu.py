@@ -18,6 +18,7 @@ from fastmlp.kernels import (
     param_layout,
     workspace_size,
 )
+from fastmlp.kernels.cpu import narrow
 from fastmlp.kernels.cpu.gemm import blas_nn, blas_nt, blas_tn
 from numba import njit
 from reference import (
@@ -636,15 +637,20 @@ EPOCH_CASES = {
 @pytest.mark.parametrize("batch_size", [1, 7, 8, 35], ids=lambda b: f"batch{b}")
 @pytest.mark.parametrize("case", sorted(EPOCH_CASES))
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("path", ["narrow", "general"])
 def test_train_epoch_without_shuffle_matches_reference_epoch(
-    dtype, solver, batch_size, case, weighted
+    dtype, solver, batch_size, case, weighted, path, monkeypatch
 ):
     """seed=-1: the epoch visits ``sample_idx`` as given and equals the
-    oracle's epoch: loss, params, optimizer state and Adam's step.
+    oracle's epoch: loss, params, optimizer state and Adam's step. Both
+    epochs: the narrow one (this 3-8-5-k network's layers padded to 8 lanes)
+    and the general one (narrow training switched off).
 
     35 rows: batches of 8 leave a short last batch of 3 (whose loss weighs 3/35
     in the epoch loss), batches of 7 and 35 divide n, batches of 1 are pure SGD.
     """
+    if path == "general":
+        monkeypatch.setattr(narrow, "NARROW_MAX_WIDTH", 0)
     hidden, output, loss, n_out = EPOCH_CASES[case]
     n_rows = 35
     rng = rng_for(batch_size, solver, n_out, hidden, int(weighted))

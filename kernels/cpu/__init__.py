@@ -12,7 +12,7 @@ One concern per module, each depending only on those above it:
 
 ========================  ===================================================
 ``_common``               compile options (fastmath flags), code constants
-``views``                 owner-less array views (``borrow``, ``as_matrix``)
+``views``                 owner-less views, stack vectors, lane operations
 ``fpenv``                 flush-to-zero around an epoch (x86 MXCSR)
 ``gemm``                  own matrix products, the BLAS thresholds
 ``elementwise``           exp, tanh, logistic, softmax that vectorise
@@ -21,6 +21,7 @@ One concern per module, each depending only on those above it:
 ``optimizers``            SGD and Adam in one pass over the parameters
 ``network``               flat layout; dense or CSR input chosen at compile
 ``specialise``            entry points compiled per configuration (codes)
+``narrow``                the epoch of networks at most 8 units wide, by row
 ``epoch``                 full-batch loss/gradient, one whole training epoch
 ``predict``               the prediction pass in row chunks
 ========================  ===================================================

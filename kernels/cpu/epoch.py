@@ -26,7 +26,8 @@ from .layers import (
     sparse_dense_grad,
 )
 from .losses import _add_l1_sign, _sum_abs, _sum_squares, loss_output_delta
-from .network import borrow_all, layout_offsets
+from .narrow import narrow_epoch, narrow_lanes
+from .network import borrow_all, layout_offsets, shuffle_order
 from .optimizers import adam_update, sgd_update
 from .specialise import specialised
 from .views import as_matrix, borrow
@@ -321,24 +322,6 @@ def loss_grad_sparse(indptr, indices, data, *args):
 # --------------------------------------------------------------------------
 # one training epoch
 # --------------------------------------------------------------------------
-@njit(inline="always", error_model="numpy")
-def _shuffle(idx, seed):
-    """Fisher-Yates shuffle of ``idx`` in place, driven by splitmix64(seed).
-
-    fastmlp's own generator: a few integer operations per element, no
-    library generator to compile, the same order on every platform.
-    """
-    state = np.uint64(seed)
-    for i in range(idx.shape[0] - 1, 0, -1):
-        state += np.uint64(0x9E3779B97F4A7C15)
-        z = state
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-        j = np.int64(z % np.uint64(i + 1))
-        idx[i], idx[j] = idx[j], idx[i]
-
-
 @specialised
 def train_epoch_kernel(csr, hidden, output, loss, solver, use_l1):
     """The compiled epoch for one configuration (see the module docstring).
@@ -371,7 +354,7 @@ def train_epoch_kernel(csr, hidden, output, loss, solver, use_l1):
         slot_off,
     ):
         if seed >= 0:
-            _shuffle(sample_idx, seed)
+            shuffle_order(sample_idx, seed)
         n = sample_idx.shape[0]
         n_in = layer_sizes[0]
         n_out = layer_sizes[layer_sizes.shape[0] - 1]
@@ -504,17 +487,39 @@ def train_epoch(
     csr = isinstance(X, tuple)
     batch_size = int(batch_size)
     l1 = hyper[7] if hyper.shape[0] > 7 else 0.0
-    kernel = train_epoch_kernel(
-        csr,
+    codes = (
         int(hidden_activation),
         int(output_activation),
         int(loss),
         int(solver),
         bool(l1 != 0.0),
     )
+    coef_off, icpt_off, slot_off = layout_offsets(layer_sizes)
+    lanes = 0 if csr else narrow_lanes(layer_sizes)
+    if lanes:
+        return narrow_epoch(
+            codes,
+            lanes,
+            X,
+            Y,
+            sw,
+            sample_idx,
+            seed,
+            params,
+            grads,
+            layer_sizes,
+            batch_size,
+            hyper,
+            opt_m,
+            opt_v,
+            step,
+            coef_off,
+            icpt_off,
+        )
     n_out = int(layer_sizes[-1])
     ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
     swbuf = np.empty(batch_size if sw.shape[0] else 0, dtype=Y.dtype)
+    kernel = train_epoch_kernel(csr, *codes)
     return kernel(
         X,
         Y,
@@ -533,7 +538,9 @@ def train_epoch(
         delta_buf,
         ybuf,
         swbuf,
-        *layout_offsets(layer_sizes),
+        coef_off,
+        icpt_off,
+        slot_off,
     )
 
 

@@ -1,10 +1,12 @@
-"""The network's flat layout, and dense or CSR input resolved when compiling."""
+"""The network's flat layout, dense or CSR input resolved when compiling, and
+the epoch's visiting order."""
 
 import numpy as np
 from numba import types
 from numba.extending import overload
 
 from .. import param_layout
+from .._cache import njit
 from .views import borrow
 
 _LAYOUTS = {}
@@ -53,3 +55,21 @@ def _ov_row_block(X, start, m):
     if isinstance(X, types.BaseTuple):
         return lambda X, start, m: X[2][:0].reshape((0, 0))
     return lambda X, start, m: X[start : start + m]
+
+
+@njit(inline="always", error_model="numpy")
+def shuffle_order(idx, seed):
+    """Fisher-Yates shuffle of ``idx`` in place, driven by splitmix64(seed).
+
+    fastmlp's own generator: a few integer operations per element, no
+    library generator to compile, the same order on every platform.
+    """
+    state = np.uint64(seed)
+    for i in range(idx.shape[0] - 1, 0, -1):
+        state += np.uint64(0x9E3779B97F4A7C15)
+        z = state
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        j = np.int64(z % np.uint64(i + 1))
+        idx[i], idx[j] = idx[j], idx[i]

@@ -74,18 +74,25 @@ def _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, eps, lo, hi):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def adam_coefficients(dtype, t, lr, beta1, beta2, eps):
+    """``(lr_t, b1, 1 - b1, b2, 1 - b2, eps)`` of Adam step ``t``, in ``dtype``.
+
+    The bias-corrected rate ``lr_t = lr sqrt(1 - b2**t) / (1 - b1**t)`` and
+    ``1 - beta`` are computed in float64 (as scikit-learn), then cast: the
+    pass over the parameters runs in ``dtype``.
+    """
+    dt = dtype.type
+    lr_t = dt(lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t))
+    return lr_t, dt(beta1), dt(1.0 - beta1), dt(beta2), dt(1.0 - beta2), dt(eps)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     """Adam step number ``t``: moments, bias-corrected rate, update; one pass.
 
     Returns ``sum(params[:n_coef] ** 2)`` after the update.
     """
-    # The bias-corrected rate in float64 (as scikit-learn), the pass in dtype.
-    dt = params.dtype.type
-    lr_t = dt(lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t))
-    # 1 - beta in float64, then cast: scikit-learn's ``(1 - beta_2) * g**2``.
-    b1, c1 = dt(beta1), dt(1.0 - beta1)
-    b2, c2 = dt(beta2), dt(1.0 - beta2)
-    e = dt(eps)
+    lr_t, b1, c1, b2, c2, e = adam_coefficients(params.dtype, t, lr, beta1, beta2, eps)
     zero = np.int64(0)  # not the literal 0: one compiled version, not two
     sq = _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, e, zero, n_coef)
     _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, e, n_coef, params.shape[0])

@@ -1,7 +1,10 @@
-"""Owner-less array views for the hot loops, and the host/device identities.
+"""Owner-less array views for the hot loops, stack vectors, lane operations,
+and the host/device identities.
 
 ``borrow``, ``as_matrix`` and ``flat_rows`` are intrinsics: views without
-reference counting and without calls into numba's runtime.
+reference counting and without calls into numba's runtime. ``local_vector``,
+``lanes_axpy`` and ``lanes_copy`` give the narrow epoch explicit vector code
+on a compile-time number of lanes.
 """
 
 from llvmlite import ir
@@ -127,3 +130,117 @@ def to_device(host_array):
 def to_host(device_array):
     """The array itself: the CPU backend works on host arrays."""
     return device_array
+
+
+@intrinsic
+def local_vector(typingctx, dtype, size):
+    """A 1-D array of ``size`` (a compile-time integer) items on the stack.
+
+    Uninitialised scratch for accumulators: stack memory that nothing else
+    can point to, so LLVM keeps its items in registers across a loop that
+    also writes other arrays (an accumulator in an argument array is stored
+    back on every iteration, since it might alias the arrays read). Valid
+    until the function that calls this returns; never return it.
+    """
+    if not isinstance(size, types.IntegerLiteral):
+        return None  # numba retries with the literal type
+    n = size.literal_value
+    arrty = types.Array(dtype.dtype, 1, "C")
+    sig = arrty(dtype, size)
+
+    def codegen(context, builder, signature, args):
+        item_ty = context.get_data_type(dtype.dtype)
+        data = cgutils.alloca_once(builder, item_ty, size=n)
+        out = context.make_array(arrty)(context, builder)
+        intp = context.get_value_type(types.intp)
+        item = context.get_abi_sizeof(item_ty)
+        out.data = data
+        out.nitems = ir.Constant(intp, n)
+        out.itemsize = ir.Constant(intp, item)
+        out.shape = cgutils.pack_array(builder, [ir.Constant(intp, n)])
+        out.strides = cgutils.pack_array(builder, [ir.Constant(intp, item)])
+        out.meminfo = cgutils.get_null_value(out.meminfo.type)
+        out.parent = cgutils.get_null_value(out.parent.type)
+        return out._getvalue()
+
+    return sig, codegen
+
+
+@intrinsic
+def lanes_axpy(typingctx, acc, s, x, size):
+    """``acc[:size] += s * x[:size]`` as one vector multiply-add, unchecked.
+
+    ``size`` is a compile-time integer (the lane count), ``acc`` and ``x``
+    1-D arrays of the same dtype holding at least ``size`` contiguous items,
+    ``s`` a scalar. One broadcast, two vector loads, a fused multiply-add and
+    a vector store: loops over a few lanes that LLVM leaves scalar (the
+    accumulator is live across the enclosing loop, so nothing seeds its
+    vectoriser) become single instructions.
+    """
+    if not isinstance(size, types.IntegerLiteral):
+        return None  # numba retries with the literal type
+    n = size.literal_value
+    sig = types.none(acc, s, x, size)
+
+    def codegen(context, builder, signature, args):
+        item_ty = context.get_data_type(acc.dtype)
+        vec_ty = ir.VectorType(item_ty, n)
+        align = context.get_abi_sizeof(item_ty)
+        dst = builder.bitcast(
+            context.make_array(acc)(context, builder, value=args[0]).data,
+            vec_ty.as_pointer(),
+        )
+        src = builder.bitcast(
+            context.make_array(x)(context, builder, value=args[2]).data,
+            vec_ty.as_pointer(),
+        )
+        scalar = context.cast(builder, args[1], s, acc.dtype)
+        one = builder.insert_element(
+            ir.Constant(vec_ty, ir.Undefined), scalar, ir.Constant(ir.IntType(32), 0)
+        )
+        splat = builder.shuffle_vector(
+            one,
+            ir.Constant(vec_ty, ir.Undefined),
+            ir.Constant(ir.VectorType(ir.IntType(32), n), [0] * n),
+        )
+        suffix = f"v{n}f{8 * align}"
+        fma = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(vec_ty, [vec_ty] * 3),
+            f"llvm.fma.{suffix}",
+        )
+        total = builder.call(
+            fma, [splat, builder.load(src, align=align), builder.load(dst, align=align)]
+        )
+        builder.store(total, dst, align=align)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def lanes_copy(typingctx, dst, src, size):
+    """``dst[:size] = src[:size]`` as one vector load and store, unchecked.
+
+    ``size`` is a compile-time integer; both 1-D arrays of one dtype hold at
+    least ``size`` contiguous items.
+    """
+    if not isinstance(size, types.IntegerLiteral):
+        return None  # numba retries with the literal type
+    n = size.literal_value
+    sig = types.none(dst, src, size)
+
+    def codegen(context, builder, signature, args):
+        item_ty = context.get_data_type(dst.dtype)
+        vec_ptr = ir.VectorType(item_ty, n).as_pointer()
+        align = context.get_abi_sizeof(item_ty)
+        to = builder.bitcast(
+            context.make_array(dst)(context, builder, value=args[0]).data, vec_ptr
+        )
+        frm = builder.bitcast(
+            context.make_array(src)(context, builder, value=args[1]).data, vec_ptr
+        )
+        builder.store(builder.load(frm, align=align), to, align=align)
+        return context.get_dummy_value()
+
+    return sig, codegen

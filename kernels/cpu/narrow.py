@@ -1,0 +1,434 @@
+"""One training epoch of a narrow network: every layer at most 32 units wide.
+
+A TensorFlow-Playground network (2-8-8-1, batches of 10) does ~6,000 flops a
+batch; through the general epoch (:mod:`.epoch`) each product is a BLAS call
+and each layer a few passes over views, and a batch took ~2 us, a third of it
+inside BLAS's call overhead (measured with ``perf``). Here every layer is
+padded to ``K`` lanes (8, 16 or 32: a compile-time constant) and computed
+four rows (or four inputs) at a time: a layer's output row is its bias plus
+``fan_in`` K-wide multiply-adds (:func:`.views.lanes_axpy`, one vector
+instruction each) into accumulators on the stack, which stay in registers;
+no call and no loop of unknown length inside. Which networks train here:
+:data:`NARROW_MAX_WIDTH`.
+
+The padded copies (``P`` for the parameters, ``G``, ``M1``, ``M2`` for the
+gradient and the optimizer's moments) hold, per layer ``l``, ``K + 1`` rows of
+``K``: rows ``0..K-1`` are the coefficients ``W[k, j]`` (zero where
+``k >= fan_in`` or ``j >= fan_out``), row ``K`` the intercepts. The padding
+stays exactly zero: the padded lanes of every delta are zeroed, so the
+padded gradient is zero, and a zero gradient with zero moments is a zero
+step for Adam and SGD. Sums over the padded copies (the L2 and L1 penalties)
+are then the sums over the real parameters. The flat arrays of the kernel
+contract are copied in at the start of the epoch and out at its end.
+
+The arithmetic is scikit-learn's, as in :mod:`.epoch`; only the order of the
+sums inside a product differs (by row instead of BLAS's blocks), so results
+agree with the general epoch to rounding and are deterministic.
+"""
+
+import numpy as np
+
+from .._cache import njit
+from ._common import ADAM, JIT_OPTIONS
+from .layers import _activate_rows, _derivative_rows
+from .losses import _sum_squares, loss_output_delta
+from .network import borrow_all, shuffle_order
+from .optimizers import _adam_range, _sgd_range, adam_coefficients
+from .specialise import specialised
+from .views import as_matrix, borrow, lanes_axpy, lanes_copy, local_vector
+
+#: The lane counts a narrow network can be padded to (the widest layer
+#: rounded up); each compiles its own kernel.
+LANE_CLASSES = (8, 16, 32)
+#: Networks whose widest layer (input and output included) is at most this
+#: train with :func:`narrow_epoch_kernel`; 0 sends every network to the
+#: general epoch. 8: per batch, interleaved against the general epoch
+#: (``python -m bench.narrow``), 8 lanes were 1.2-1.9x faster in float32 and
+#: float64 on every network tried (TF-Playground shapes, up to six hidden
+#: layers, batches of 10 to 200), while 16 lanes were no faster in float32
+#: (1.01x at 6-16-16-3) and slower in float64 (0.75x at 4-12-12-1), and 32
+#: lanes slower (0.82-0.88x): past 8 lanes BLAS's register blocking wins. The
+#: wider classes stay tested (this limit raised to 32).
+NARROW_MAX_WIDTH = 8
+
+
+def narrow_lanes(layer_sizes, max_width=None):
+    """The lane count ``K`` of a network that trains narrow, else 0.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, hidden..., n_outputs]``.
+    max_width : int, optional
+        The widest layer that trains narrow (default :data:`NARROW_MAX_WIDTH`).
+
+    Returns
+    -------
+    int
+        The smallest of :data:`LANE_CLASSES` that holds the widest layer, or 0.
+    """
+    limit = NARROW_MAX_WIDTH if max_width is None else max_width
+    widest = max(int(s) for s in layer_sizes)
+    if widest > limit:
+        return 0
+    return next(k for k in LANE_CLASSES if widest <= k)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _pad_copy(flat, padded, layer_sizes, coef_off, icpt_off, lanes, to_padded):
+    """Copy between the flat layout and the padded one, in either direction."""
+    stride = (lanes + 1) * lanes
+    for l in range(layer_sizes.shape[0] - 1):
+        fi = layer_sizes[l]
+        fo = layer_sizes[l + 1]
+        block = as_matrix(padded, l * stride, lanes + 1, lanes)
+        W = as_matrix(flat, coef_off[l], fi, fo)
+        b = flat[icpt_off[l] : icpt_off[l] + fo]
+        if to_padded:
+            for k in range(fi):
+                for j in range(fo):
+                    block[k, j] = W[k, j]
+            for j in range(fo):
+                block[lanes, j] = b[j]
+        else:
+            for k in range(fi):
+                for j in range(fo):
+                    W[k, j] = block[k, j]
+            for j in range(fo):
+                b[j] = block[lanes, j]
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _finish_grad_row(g, acc, w, alpha, scale, c1, use_l1):
+    """``g = (acc + alpha w) * scale`` (plus ``c1 sign(w)`` with L1)."""
+    for j in range(g.shape[0]):
+        g[j] = (acc[j] + alpha * w[j]) * scale
+    if use_l1:
+        for j in range(g.shape[0]):
+            if w[j] > 0.0:
+                g[j] += c1
+            elif w[j] < 0.0:
+                g[j] -= c1
+
+
+@specialised
+def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
+    """The compiled narrow epoch for one configuration and lane count.
+
+    ``hidden``, ``output``, ``loss``, ``solver`` are codes, ``use_l1`` a bool
+    and ``lanes`` the padded width ``K`` (one of :data:`LANE_CLASSES`): all
+    constants of the compiled code. Cached on disk like every kernel.
+    """
+    K = lanes
+    KK = lanes * lanes
+
+    @njit(cache=True, **JIT_OPTIONS)
+    def narrow_epoch_compiled(
+        X,
+        Y,
+        sw,
+        sample_idx,
+        seed,
+        params,
+        grads,
+        layer_sizes,
+        batch_size,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
+        scratch,
+        coef_off,
+        icpt_off,
+    ):
+        if seed >= 0:
+            shuffle_order(sample_idx, seed)
+        n = sample_idx.shape[0]
+        n_layers = layer_sizes.shape[0] - 1
+        n_in = layer_sizes[0]
+        n_out = layer_sizes[n_layers]
+        weighted = sw.shape[0] > 0
+        stride = (K + 1) * K
+        slot = (batch_size + 3) // 4 * 4 * K
+        zero = np.int64(0)
+        # the zeroed scratch, in order: P, G, M1, M2, acts, deltas, out, ybuf, swbuf
+        scratch = borrow(scratch)
+        size = n_layers * stride
+        P, G = scratch[:size], scratch[size : 2 * size]
+        M1, M2 = scratch[2 * size : 3 * size], scratch[3 * size : 4 * size]
+        at = 4 * size
+        acts = scratch[at : at + (n_layers + 1) * slot]
+        at += (n_layers + 1) * slot
+        deltas = scratch[at : at + 2 * slot]
+        at += 2 * slot
+        out = scratch[at : at + 2 * batch_size * n_out]
+        at += 2 * batch_size * n_out
+        ybuf = scratch[at : at + batch_size * n_out]
+        swbuf = scratch[at + batch_size * n_out : at + batch_size * (n_out + 1)]
+
+        X, Y, sw, sample_idx = borrow_all(X), borrow(Y), borrow(sw), borrow(sample_idx)
+        params, grads, opt_m, opt_v = (
+            borrow(params),
+            borrow(grads),
+            borrow(opt_m),
+            borrow(opt_v),
+        )
+        step = borrow(step)
+        layer_sizes = borrow(layer_sizes)
+        coef_off, icpt_off = borrow(coef_off), borrow(icpt_off)
+
+        _pad_copy(params, P, layer_sizes, coef_off, icpt_off, K, True)
+        _pad_copy(opt_m, M1, layer_sizes, coef_off, icpt_off, K, True)
+        if solver == ADAM:
+            _pad_copy(opt_v, M2, layer_sizes, coef_off, icpt_off, K, True)
+
+        lr = hyper[0]
+        momentum = params.dtype.type(hyper[1])
+        nesterov = hyper[2] != 0.0
+        alpha = hyper[6]
+        l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
+        # accumulators of four rows (or four k), kept in registers
+        acc0, acc1 = local_vector(P.dtype, K), local_vector(P.dtype, K)
+        acc2, acc3 = local_vector(P.dtype, K), local_vector(P.dtype, K)
+        zeros = local_vector(P.dtype, K)
+        for j in range(K):
+            zeros[j] = 0.0
+        T = as_matrix(local_vector(P.dtype, KK), 0, K, K)  # a transpose
+        one = P.dtype.type(1)
+        sq_coef = _sum_squares(params, icpt_off[0])
+        accumulated = 0.0
+        for start in range(0, n, batch_size):
+            m = n - start if n - start < batch_size else batch_size
+            rows = sample_idx[start : start + m]
+            A0 = as_matrix(acts, 0, m, K)
+            Yb = as_matrix(ybuf, 0, m, n_out)
+            swb = swbuf[: m if weighted else 0]
+            for r in range(m):
+                src = rows[r]
+                xr = X[src]
+                a0 = A0[r]
+                for j in range(n_in):
+                    a0[j] = xr[j]
+                for j in range(n_out):
+                    Yb[r, j] = Y[src, j]
+                if weighted:
+                    swb[r] = sw[src]
+
+            # forward, four rows at a time: z = b + sum_k a[k] W[k, :] over
+            # the real k (rows m..m4 are scratch, never read back)
+            m4 = (m + 3) // 4 * 4
+            for l in range(n_layers):
+                fi = layer_sizes[l]
+                block = as_matrix(P, l * stride, K + 1, K)
+                A = as_matrix(acts, l * slot, m4, K)
+                Z = as_matrix(acts, (l + 1) * slot, m4, K)
+                bias = block[K]
+                for r in range(0, m4, 4):
+                    a0, a1, a2, a3 = A[r], A[r + 1], A[r + 2], A[r + 3]
+                    lanes_copy(acc0, bias, K)
+                    lanes_copy(acc1, bias, K)
+                    lanes_copy(acc2, bias, K)
+                    lanes_copy(acc3, bias, K)
+                    for k in range(fi):
+                        w = block[k]
+                        lanes_axpy(acc0, a0[k], w, K)
+                        lanes_axpy(acc1, a1[k], w, K)
+                        lanes_axpy(acc2, a2[k], w, K)
+                        lanes_axpy(acc3, a3[k], w, K)
+                    lanes_copy(Z[r], acc0, K)
+                    lanes_copy(Z[r + 1], acc1, K)
+                    lanes_copy(Z[r + 2], acc2, K)
+                    lanes_copy(Z[r + 3], acc3, K)
+                if l < n_layers - 1:
+                    _activate_rows(Z, zero, m, hidden)
+
+            # output activation and loss on the real output lanes
+            O = as_matrix(out, 0, m, n_out)
+            Zl = as_matrix(acts, n_layers * slot, m, K)
+            for r in range(m):
+                for j in range(n_out):
+                    O[r, j] = Zl[r, j]
+            _activate_rows(O, zero, m, output)
+            Dout = as_matrix(out, batch_size * n_out, m, n_out)
+            total = loss_output_delta(O, Yb, swb, loss, Dout)
+            if weighted:
+                sw_sum = 0.0
+                for r in range(m):
+                    sw_sum += swb[r]
+            else:
+                sw_sum = float(m)
+            scale = 1.0 / sw_sum
+            value = total * scale + 0.5 * alpha * sq_coef * scale
+            D = as_matrix(deltas, 0, m4, K)
+            for r in range(m):
+                for j in range(n_out):
+                    D[r, j] = Dout[r, j]
+                for j in range(n_out, K):
+                    D[r, j] = 0.0
+            if use_l1:
+                s = 0.0
+                for l in range(n_layers):
+                    for i in range(l * stride, l * stride + K * K):
+                        s += abs(P[i])
+                value += l1 * s * scale
+
+            # backward: gradient of layer l, then the delta of its input
+            a_l2 = P.dtype.type(alpha)
+            sc = P.dtype.type(scale)
+            c1 = P.dtype.type(l1 * scale)
+            which = 0
+            for l in range(n_layers - 1, -1, -1):
+                fi = layer_sizes[l]
+                block = as_matrix(P, l * stride, K + 1, K)
+                gblock = as_matrix(G, l * stride, K + 1, K)
+                A = as_matrix(acts, l * slot, m4, K)
+                # gW[k, :] = (sum_r A[r, k] D[r, :] + alpha W[k, :]) * scale,
+                # four k at a time (K is a multiple of 4; k >= fi not stored)
+                for k in range(0, fi, 4):
+                    lanes_copy(acc0, zeros, K)
+                    lanes_copy(acc1, zeros, K)
+                    lanes_copy(acc2, zeros, K)
+                    lanes_copy(acc3, zeros, K)
+                    for r in range(m):
+                        d, a = D[r], A[r]
+                        lanes_axpy(acc0, a[k], d, K)
+                        lanes_axpy(acc1, a[k + 1], d, K)
+                        lanes_axpy(acc2, a[k + 2], d, K)
+                        lanes_axpy(acc3, a[k + 3], d, K)
+                    _finish_grad_row(gblock[k], acc0, block[k], a_l2, sc, c1, use_l1)
+                    if k + 1 < fi:
+                        _finish_grad_row(
+                            gblock[k + 1], acc1, block[k + 1], a_l2, sc, c1, use_l1
+                        )
+                    if k + 2 < fi:
+                        _finish_grad_row(
+                            gblock[k + 2], acc2, block[k + 2], a_l2, sc, c1, use_l1
+                        )
+                    if k + 3 < fi:
+                        _finish_grad_row(
+                            gblock[k + 3], acc3, block[k + 3], a_l2, sc, c1, use_l1
+                        )
+                lanes_copy(acc0, zeros, K)
+                for r in range(m):
+                    lanes_axpy(acc0, one, D[r], K)
+                g = gblock[K]
+                for j in range(K):
+                    g[j] = acc0[j] * sc
+                if l > 0:
+                    which = 1 - which
+                    Dp = as_matrix(deltas, which * slot, m4, K)
+                    # Dp[r, :] = sum_j D[r, j] W[:, j]: rows of W's transpose,
+                    # four rows at a time (rows m..m4 are scratch)
+                    fo = layer_sizes[l + 1]
+                    for k in range(K):
+                        for j in range(K):
+                            T[j, k] = block[k, j]
+                    for r in range(0, m4, 4):
+                        d0, d1, d2, d3 = D[r], D[r + 1], D[r + 2], D[r + 3]
+                        lanes_copy(acc0, zeros, K)
+                        lanes_copy(acc1, zeros, K)
+                        lanes_copy(acc2, zeros, K)
+                        lanes_copy(acc3, zeros, K)
+                        for j in range(fo):
+                            t = T[j]
+                            lanes_axpy(acc0, d0[j], t, K)
+                            lanes_axpy(acc1, d1[j], t, K)
+                            lanes_axpy(acc2, d2[j], t, K)
+                            lanes_axpy(acc3, d3[j], t, K)
+                        lanes_copy(Dp[r], acc0, K)
+                        lanes_copy(Dp[r + 1], acc1, K)
+                        lanes_copy(Dp[r + 2], acc2, K)
+                        lanes_copy(Dp[r + 3], acc3, K)
+                    _derivative_rows(A, Dp, zero, m, hidden)
+                    # the padded lanes stay zero whatever f' of a padded unit
+                    for r in range(m):
+                        for k in range(fi, K):
+                            Dp[r, k] = 0.0
+                    D = Dp
+
+            # the optimizer step on the padded copies, coefficients apart
+            sq = 0.0
+            if solver == ADAM:
+                step[0] += 1
+                lr_t, b1, q1, b2, q2, e = adam_coefficients(
+                    P.dtype, step[0], lr, hyper[3], hyper[4], hyper[5]
+                )
+                for l in range(n_layers):
+                    lo = l * stride
+                    sq += _adam_range(
+                        P, G, M1, M2, lr_t, b1, q1, b2, q2, e, lo, lo + K * K
+                    )
+                    _adam_range(
+                        P, G, M1, M2, lr_t, b1, q1, b2, q2, e, lo + K * K, lo + stride
+                    )
+            else:
+                lr_s = P.dtype.type(lr)
+                for l in range(n_layers):
+                    lo = l * stride
+                    sq += _sgd_range(P, G, M1, lr_s, momentum, nesterov, lo, lo + K * K)
+                    _sgd_range(
+                        P, G, M1, lr_s, momentum, nesterov, lo + K * K, lo + stride
+                    )
+            sq_coef = sq
+            accumulated += value * m
+
+        _pad_copy(params, P, layer_sizes, coef_off, icpt_off, K, False)
+        _pad_copy(grads, G, layer_sizes, coef_off, icpt_off, K, False)
+        _pad_copy(opt_m, M1, layer_sizes, coef_off, icpt_off, K, False)
+        if solver == ADAM:
+            _pad_copy(opt_v, M2, layer_sizes, coef_off, icpt_off, K, False)
+        return accumulated / n
+
+    return narrow_epoch_compiled
+
+
+def narrow_epoch(
+    kernel_codes,
+    lanes,
+    X,
+    Y,
+    sw,
+    sample_idx,
+    seed,
+    params,
+    grads,
+    layer_sizes,
+    batch_size,
+    hyper,
+    opt_m,
+    opt_v,
+    step,
+    coef_off,
+    icpt_off,
+):
+    """Run the narrow epoch of ``kernel_codes`` (hidden, output, loss, solver,
+    use_l1) padded to ``lanes``; the other arguments are ``train_epoch``'s.
+
+    All scratch is one zeroed allocation, carved up by the kernel.
+    """
+    n_layers = len(layer_sizes) - 1
+    n_out = int(layer_sizes[-1])
+    rows = (batch_size + 3) // 4 * 4  # whole blocks of four rows
+    size = (
+        4 * n_layers * (lanes + 1) * lanes
+        + (n_layers + 3) * rows * lanes
+        + batch_size * (3 * n_out + 1)
+    )
+    return narrow_epoch_kernel(*kernel_codes, lanes)(
+        X,
+        Y,
+        sw,
+        sample_idx,
+        seed,
+        params,
+        grads,
+        layer_sizes,
+        batch_size,
+        hyper,
+        opt_m,
+        opt_v,
+        step,
+        np.zeros(size, params.dtype),
+        coef_off,
+        icpt_off,
+    )
