@@ -5,10 +5,11 @@ batch; through the general epoch (:mod:`.epoch`) each product is a BLAS call
 and each layer a few passes over views, and a batch took ~2 us, a third of it
 inside BLAS's call overhead (measured with ``perf``). Here every layer is
 padded to ``K`` lanes (8, 16 or 32: a compile-time constant) and computed
-four rows (or four inputs) at a time: a layer's output row is its bias plus
-``fan_in`` K-wide multiply-adds (:func:`.views.lanes_axpy`, one vector
-instruction each) into accumulators on the stack, which stay in registers;
-no call and no loop of unknown length inside. Which networks train here:
+by row: a layer's output row is its bias plus ``fan_in`` K-wide
+multiply-adds (:func:`.views.lanes_axpy`, one vector instruction each) into
+an accumulator on the stack, which stays in registers; no call and no loop
+of unknown length inside. (Four rows at a time measured no faster at 8
+lanes and compiled no faster.) Which networks train here:
 :data:`NARROW_MAX_WIDTH`.
 
 The padded copies (``P`` for the parameters, ``G``, ``M1``, ``M2`` for the
@@ -74,9 +75,14 @@ def narrow_lanes(layer_sizes, max_width=None):
     return next(k for k in LANE_CLASSES if widest <= k)
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(cache=True, **JIT_OPTIONS)
 def _pad_copy(flat, padded, layer_sizes, coef_off, icpt_off, lanes, to_padded):
-    """Copy between the flat layout and the padded one, in either direction."""
+    """Copy between the flat layout and the padded one, in either direction.
+
+    Compiled once per dtype and called, not inlined: its eight call sites
+    inlined cost ~1 s of compile per configuration (numba copies the IR
+    of an inlined function at each site).
+    """
     stride = (lanes + 1) * lanes
     for l in range(layer_sizes.shape[0] - 1):
         fi = layer_sizes[l]
@@ -149,7 +155,7 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
         n_out = layer_sizes[n_layers]
         weighted = sw.shape[0] > 0
         stride = (K + 1) * K
-        slot = (batch_size + 3) // 4 * 4 * K
+        slot = batch_size * K
         zero = np.int64(0)
         # the zeroed scratch, in order: P, G, M1, M2, acts, deltas, out, ybuf, swbuf
         scratch = borrow(scratch)
@@ -177,19 +183,22 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
         layer_sizes = borrow(layer_sizes)
         coef_off, icpt_off = borrow(coef_off), borrow(icpt_off)
 
-        _pad_copy(params, P, layer_sizes, coef_off, icpt_off, K, True)
-        _pad_copy(opt_m, M1, layer_sizes, coef_off, icpt_off, K, True)
+        # run-time values, not constants: one compiled _pad_copy, not one per value
+        lanes = stride // (K + 1)
+        inward = lanes > 0
+        outward = not inward
+        _pad_copy(params, P, layer_sizes, coef_off, icpt_off, lanes, inward)
+        _pad_copy(opt_m, M1, layer_sizes, coef_off, icpt_off, lanes, inward)
         if solver == ADAM:
-            _pad_copy(opt_v, M2, layer_sizes, coef_off, icpt_off, K, True)
+            _pad_copy(opt_v, M2, layer_sizes, coef_off, icpt_off, lanes, inward)
 
         lr = hyper[0]
         momentum = params.dtype.type(hyper[1])
         nesterov = hyper[2] != 0.0
         alpha = hyper[6]
         l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
-        # accumulators of four rows (or four k), kept in registers
-        acc0, acc1 = local_vector(P.dtype, K), local_vector(P.dtype, K)
-        acc2, acc3 = local_vector(P.dtype, K), local_vector(P.dtype, K)
+        # a row's accumulator, kept in registers
+        acc = local_vector(P.dtype, K)
         zeros = local_vector(P.dtype, K)
         for j in range(K):
             zeros[j] = 0.0
@@ -214,31 +223,19 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
                 if weighted:
                     swb[r] = sw[src]
 
-            # forward, four rows at a time: z = b + sum_k a[k] W[k, :] over
-            # the real k (rows m..m4 are scratch, never read back)
-            m4 = (m + 3) // 4 * 4
+            # forward, by row: z = b + sum_k a[k] W[k, :] over the real k
             for l in range(n_layers):
                 fi = layer_sizes[l]
                 block = as_matrix(P, l * stride, K + 1, K)
-                A = as_matrix(acts, l * slot, m4, K)
-                Z = as_matrix(acts, (l + 1) * slot, m4, K)
+                A = as_matrix(acts, l * slot, m, K)
+                Z = as_matrix(acts, (l + 1) * slot, m, K)
                 bias = block[K]
-                for r in range(0, m4, 4):
-                    a0, a1, a2, a3 = A[r], A[r + 1], A[r + 2], A[r + 3]
-                    lanes_copy(acc0, bias, K)
-                    lanes_copy(acc1, bias, K)
-                    lanes_copy(acc2, bias, K)
-                    lanes_copy(acc3, bias, K)
+                for r in range(m):
+                    a = A[r]
+                    lanes_copy(acc, bias, K)
                     for k in range(fi):
-                        w = block[k]
-                        lanes_axpy(acc0, a0[k], w, K)
-                        lanes_axpy(acc1, a1[k], w, K)
-                        lanes_axpy(acc2, a2[k], w, K)
-                        lanes_axpy(acc3, a3[k], w, K)
-                    lanes_copy(Z[r], acc0, K)
-                    lanes_copy(Z[r + 1], acc1, K)
-                    lanes_copy(Z[r + 2], acc2, K)
-                    lanes_copy(Z[r + 3], acc3, K)
+                        lanes_axpy(acc, a[k], block[k], K)
+                    lanes_copy(Z[r], acc, K)
                 if l < n_layers - 1:
                     _activate_rows(Z, zero, m, hidden)
 
@@ -259,7 +256,7 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
                 sw_sum = float(m)
             scale = 1.0 / sw_sum
             value = total * scale + 0.5 * alpha * sq_coef * scale
-            D = as_matrix(deltas, 0, m4, K)
+            D = as_matrix(deltas, 0, m, K)
             for r in range(m):
                 for j in range(n_out):
                     D[r, j] = Dout[r, j]
@@ -281,64 +278,34 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
                 fi = layer_sizes[l]
                 block = as_matrix(P, l * stride, K + 1, K)
                 gblock = as_matrix(G, l * stride, K + 1, K)
-                A = as_matrix(acts, l * slot, m4, K)
-                # gW[k, :] = (sum_r A[r, k] D[r, :] + alpha W[k, :]) * scale,
-                # four k at a time (K is a multiple of 4; k >= fi not stored)
-                for k in range(0, fi, 4):
-                    lanes_copy(acc0, zeros, K)
-                    lanes_copy(acc1, zeros, K)
-                    lanes_copy(acc2, zeros, K)
-                    lanes_copy(acc3, zeros, K)
+                A = as_matrix(acts, l * slot, m, K)
+                # gW[k, :] = (sum_r A[r, k] D[r, :] + alpha W[k, :]) * scale
+                for k in range(fi):
+                    lanes_copy(acc, zeros, K)
                     for r in range(m):
-                        d, a = D[r], A[r]
-                        lanes_axpy(acc0, a[k], d, K)
-                        lanes_axpy(acc1, a[k + 1], d, K)
-                        lanes_axpy(acc2, a[k + 2], d, K)
-                        lanes_axpy(acc3, a[k + 3], d, K)
-                    _finish_grad_row(gblock[k], acc0, block[k], a_l2, sc, c1, use_l1)
-                    if k + 1 < fi:
-                        _finish_grad_row(
-                            gblock[k + 1], acc1, block[k + 1], a_l2, sc, c1, use_l1
-                        )
-                    if k + 2 < fi:
-                        _finish_grad_row(
-                            gblock[k + 2], acc2, block[k + 2], a_l2, sc, c1, use_l1
-                        )
-                    if k + 3 < fi:
-                        _finish_grad_row(
-                            gblock[k + 3], acc3, block[k + 3], a_l2, sc, c1, use_l1
-                        )
-                lanes_copy(acc0, zeros, K)
+                        lanes_axpy(acc, A[r, k], D[r], K)
+                    _finish_grad_row(gblock[k], acc, block[k], a_l2, sc, c1, use_l1)
+                lanes_copy(acc, zeros, K)
                 for r in range(m):
-                    lanes_axpy(acc0, one, D[r], K)
+                    lanes_axpy(acc, one, D[r], K)
                 g = gblock[K]
                 for j in range(K):
-                    g[j] = acc0[j] * sc
+                    g[j] = acc[j] * sc
                 if l > 0:
                     which = 1 - which
-                    Dp = as_matrix(deltas, which * slot, m4, K)
-                    # Dp[r, :] = sum_j D[r, j] W[:, j]: rows of W's transpose,
-                    # four rows at a time (rows m..m4 are scratch)
+                    Dp = as_matrix(deltas, which * slot, m, K)
+                    # Dp[r, :] = sum_j D[r, j] W[:, j]: rows of W's transpose
                     fo = layer_sizes[l + 1]
-                    for k in range(K):
-                        for j in range(K):
-                            T[j, k] = block[k, j]
-                    for r in range(0, m4, 4):
-                        d0, d1, d2, d3 = D[r], D[r + 1], D[r + 2], D[r + 3]
-                        lanes_copy(acc0, zeros, K)
-                        lanes_copy(acc1, zeros, K)
-                        lanes_copy(acc2, zeros, K)
-                        lanes_copy(acc3, zeros, K)
+                    # (the real block only: lanes >= fi of Dp are zeroed below)
+                    for k in range(fi):
                         for j in range(fo):
-                            t = T[j]
-                            lanes_axpy(acc0, d0[j], t, K)
-                            lanes_axpy(acc1, d1[j], t, K)
-                            lanes_axpy(acc2, d2[j], t, K)
-                            lanes_axpy(acc3, d3[j], t, K)
-                        lanes_copy(Dp[r], acc0, K)
-                        lanes_copy(Dp[r + 1], acc1, K)
-                        lanes_copy(Dp[r + 2], acc2, K)
-                        lanes_copy(Dp[r + 3], acc3, K)
+                            T[j, k] = block[k, j]
+                    for r in range(m):
+                        d = D[r]
+                        lanes_copy(acc, zeros, K)
+                        for j in range(fo):
+                            lanes_axpy(acc, d[j], T[j], K)
+                        lanes_copy(Dp[r], acc, K)
                     _derivative_rows(A, Dp, zero, m, hidden)
                     # the padded lanes stay zero whatever f' of a padded unit
                     for r in range(m):
@@ -372,11 +339,11 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
             sq_coef = sq
             accumulated += value * m
 
-        _pad_copy(params, P, layer_sizes, coef_off, icpt_off, K, False)
-        _pad_copy(grads, G, layer_sizes, coef_off, icpt_off, K, False)
-        _pad_copy(opt_m, M1, layer_sizes, coef_off, icpt_off, K, False)
+        _pad_copy(params, P, layer_sizes, coef_off, icpt_off, lanes, outward)
+        _pad_copy(grads, G, layer_sizes, coef_off, icpt_off, lanes, outward)
+        _pad_copy(opt_m, M1, layer_sizes, coef_off, icpt_off, lanes, outward)
         if solver == ADAM:
-            _pad_copy(opt_v, M2, layer_sizes, coef_off, icpt_off, K, False)
+            _pad_copy(opt_v, M2, layer_sizes, coef_off, icpt_off, lanes, outward)
         return accumulated / n
 
     return narrow_epoch_compiled
@@ -408,10 +375,9 @@ def narrow_epoch(
     """
     n_layers = len(layer_sizes) - 1
     n_out = int(layer_sizes[-1])
-    rows = (batch_size + 3) // 4 * 4  # whole blocks of four rows
     size = (
         4 * n_layers * (lanes + 1) * lanes
-        + (n_layers + 3) * rows * lanes
+        + (n_layers + 3) * batch_size * lanes
         + batch_size * (3 * n_out + 1)
     )
     return narrow_epoch_kernel(*kernel_codes, lanes)(
