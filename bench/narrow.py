@@ -10,6 +10,7 @@ minibatch and the ratio. ``--max-width`` sets the limit for the narrow runs
 
     python -m bench.narrow                       # float32 and float64
     python -m bench.narrow --max-width 32 --dtype float32
+    python -m bench.narrow --quick               # smoke test (the test suite's)
 """
 
 import argparse
@@ -80,12 +81,19 @@ def main(argv=None):
     parser.add_argument("--dtype", default="float32,float64")
     parser.add_argument("--max-width", type=int, default=8)
     parser.add_argument("--wider", action="store_true", help="also 12-32-wide nets")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: the playground net, float32"
+    )
     args = parser.parse_args(argv)
     networks = NETWORKS + (WIDER if args.wider or args.max_width > 8 else [])
+    dtypes = args.dtype.split(",")
+    rounds, inner = 7, 20
+    if args.quick:
+        networks, dtypes, rounds, inner = NETWORKS[:1], ["float32"], 1, 1
     results = []
-    for dtype in args.dtype.split(","):
+    for dtype in dtypes:
         for network in networks:
-            row = compare(network, np.dtype(dtype).type, args.max_width)
+            row = compare(network, np.dtype(dtype).type, args.max_width, rounds, inner)
             results.append(row)
             print(
                 f"{row['dtype']} {row['network']} batch {row['batch']} "

@@ -93,3 +93,15 @@ def test_bench_gemm_quick_reports_own_and_blas(tmp_path):
     assert len(table_rows) == sum(r["op"] == "nn" for r in doc["rows"])
     if importlib.util.find_spec("matplotlib") is not None:
         assert (out / "gemm.png").stat().st_size > 0
+
+
+def test_bench_narrow_quick_times_both_epochs():
+    """``bench.narrow --quick``: the narrow and general epochs of the playground
+    network both run (8 lanes) and the report holds their times and ratio."""
+    proc = _run_module("bench.narrow", "--quick")
+    rows = json.loads(proc.stdout)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["network"] == "2-8-8-1" and row["narrow_lanes"] == 8
+    assert row["general_us_per_batch"] > 0 and row["narrow_us_per_batch"] > 0
+    assert row["speedup"] == row["general_us_per_batch"] / row["narrow_us_per_batch"]
