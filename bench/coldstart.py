@@ -15,6 +15,12 @@ before/after comparison shares the machine's state.
     python -m bench.coldstart                          # float64 and float32, 3 rounds
     python -m bench.coldstart --python ../base/.venv/bin/python --rounds 3
     python -m bench.coldstart --floor    # and numba's own floor (see FLOOR_CHILD)
+    python -m bench.coldstart --model playground --compare-general
+
+``--model playground`` fits the TF-Playground network instead (2-8-8-1 tanh,
+batches of 10, on 1,000 spiral points), which trains through the narrow epoch;
+``--compare-general`` runs each interpreter a second time with the narrow
+epoch switched off, interleaved, to show what it costs to compile.
 """
 
 import argparse
@@ -33,18 +39,28 @@ import fastmlp
 from sklearn.datasets import load_digits
 from sklearn.neural_network import MLPClassifier
 t_import = time.perf_counter() - t0
-X, y = load_digits(return_X_y=True)
-X = (X / 16).astype(sys.argv[1])
+if sys.argv[3] == "general":
+    from fastmlp.kernels.cpu import narrow
+    narrow.NARROW_MAX_WIDTH = 0  # every network through the general epoch
+if sys.argv[2] == "playground":
+    from fastmlp.playground import make_spiral
+    X, y = make_spiral(1000, noise=0.1, random_state=0, labels="binary")
+    X = X.astype(sys.argv[1])
+    params = dict(hidden_layer_sizes=(8, 8), activation="tanh", batch_size=10)
+else:
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(sys.argv[1])
+    params = dict(hidden_layer_sizes=(128,))
 warnings.simplefilter("ignore")
 def timed(make):
     est = make()
     start = time.perf_counter()
     est.fit(X, y)
     return time.perf_counter() - start, est.score(X, y), est.n_iter_
-make = lambda: fastmlp.FastMLPClassifier(hidden_layer_sizes=(128,), random_state=0)
+make = lambda: fastmlp.FastMLPClassifier(random_state=0, **params)
 first, acc, _ = timed(make)
 warm = sorted(timed(make)[::2] for _ in range(3))[1]
-sk = [timed(lambda: MLPClassifier(hidden_layer_sizes=(128,), random_state=0))[0]]
+sk = [timed(lambda: MLPClassifier(random_state=0, **params))[0]]
 print(json.dumps({"import_s": t_import, "first_fit_s": first, "warm_fit_s":
                   warm[0], "warm_epoch_s": warm[0] / warm[1], "sklearn_fit_s": sk[0],
                   "train_accuracy": acc, "fastmlp": fastmlp.__file__}))
@@ -153,13 +169,13 @@ def floor_sample(python, dtype):
     return sample(python, dtype, child=FLOOR_CHILD)
 
 
-def sample(python, dtype, child=CHILD):
+def sample(python, dtype, model="digits", epoch="narrow", child=CHILD):
     """One fresh process with an empty numba cache; returns its measurements."""
     with tempfile.TemporaryDirectory(prefix="fastmlp-cold-") as cache:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
         env["NUMBA_CACHE_DIR"] = cache
         out = subprocess.run(
-            [python, "-c", child, dtype],
+            [python, "-c", child, dtype, model, epoch],
             env=env,
             cwd=cache,
             capture_output=True,
@@ -179,36 +195,49 @@ def main(argv=None):
         action="store_true",
         help="also time numba's fixed start-up and the least epoch code",
     )
+    parser.add_argument(
+        "--model",
+        choices=("digits", "playground"),
+        default="digits",
+        help="digits: the default (128,) net; playground: 2-8-8-1 tanh, batch 10",
+    )
+    parser.add_argument(
+        "--compare-general",
+        action="store_true",
+        help="also run each python with the narrow epoch off (interleaved)",
+    )
     args = parser.parse_args(argv)
-    pythons = [sys.executable, *args.python]
+    epochs = ["narrow", "general"] if args.compare_general else ["narrow"]
+    pythons = [(p, e) for p in [sys.executable, *args.python] for e in epochs]
     dtypes = args.dtype.split(",")
     results = {(p, d): [] for p in pythons for d in dtypes}
     for r in range(args.rounds):
         for i in range(len(pythons)):
-            python = pythons[(i + r) % len(pythons)]
+            python, epoch = pythons[(i + r) % len(pythons)]
             for dtype in dtypes:
-                s = sample(python, dtype)
-                if args.floor and python == sys.executable:
+                s = sample(python, dtype, args.model, epoch)
+                if args.floor and python == sys.executable and epoch == "narrow":
                     s.update(floor_sample(python, dtype))
-                results[python, dtype].append(s)
+                results[(python, epoch), dtype].append(s)
                 print(
-                    f"round {r + 1} {python} {dtype}: first fit "
+                    f"round {r + 1} {python} ({epoch}) {dtype}: first fit "
                     f"{s['first_fit_s']:.2f} s, warm {s['warm_fit_s']:.3f} s",
                     file=sys.stderr,
                 )
     print(
-        "| python | dtype | first fit s (median) | warm fit s | sklearn fit s |"
-        " warm vs sklearn | import s |"
+        f"{args.model}:\n\n| python | epoch | dtype | first fit s (median) |"
+        " warm fit s | sklearn fit s | warm vs sklearn | import s |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for (python, dtype), runs in results.items():
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for ((python, epoch), dtype), runs in results.items():
         med = {
             k: statistics.median(s[k] for s in runs)
             for k in runs[0]
             if k.endswith("_s")
         }
         print(
-            f"| {python} | {dtype} | {med['first_fit_s']:.2f} | {med['warm_fit_s']:.3f}"
+            f"| {python} | {epoch} | {dtype} | {med['first_fit_s']:.2f} | "
+            f"{med['warm_fit_s']:.3f}"
             f" | {med['sklearn_fit_s']:.3f} | "
             f"{med['sklearn_fit_s'] / med['warm_fit_s']:.2f}x | {med['import_s']:.2f} |"
         )
@@ -219,7 +248,7 @@ def main(argv=None):
             "fastmlp's warm epoch |\n| --- | ---: | ---: | ---: | ---: |"
         )
         for dtype in dtypes:
-            runs = results[sys.executable, dtype]
+            runs = results[(sys.executable, "narrow"), dtype]
             med = {
                 k: statistics.median(s[k] for s in runs)
                 for k in (
