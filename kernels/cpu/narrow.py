@@ -44,12 +44,12 @@ LANE_CLASSES = (8, 16, 32)
 #: Networks whose widest layer (input and output included) is at most this
 #: train with :func:`narrow_epoch_kernel`; 0 sends every network to the
 #: general epoch. 8: per batch, interleaved against the general epoch
-#: (``python -m bench.narrow``), 8 lanes were 1.2-1.9x faster in float32 and
+#: (``python -m bench.narrow``), 8 lanes were 1.03-1.72x faster in float32 and
 #: float64 on every network tried (TF-Playground shapes, up to six hidden
-#: layers, batches of 10 to 200), while 16 lanes were no faster in float32
-#: (1.01x at 6-16-16-3) and slower in float64 (0.75x at 4-12-12-1), and 32
-#: lanes slower (0.82-0.88x): past 8 lanes BLAS's register blocking wins. The
-#: wider classes stay tested (this limit raised to 32).
+#: layers, batches of 10 to 200; most at small batches), while 16 lanes ranged
+#: from 1.23x (4-12-12-1, batch 10) to 0.67x (6-16-16-3, batch 32) and 32
+#: lanes were slower (0.61-0.74x): past 8 lanes BLAS's register blocking wins.
+#: The wider classes stay tested (this limit raised to 32).
 NARROW_MAX_WIDTH = 8
 
 
