@@ -7,18 +7,20 @@ import numpy as np
 
 
 def warmup(
-    dtypes: Sequence[str] = ("float32", "float64"), verbose: bool = False
+    dtypes: Sequence[str] = ("float32", "float64"),
+    verbose: bool = False,
+    narrow: bool = False,
 ) -> dict[str, float]:
     """Compile the default configurations' training and prediction kernels now.
 
     The CPU kernels are compiled per configuration (input kind, activation,
-    loss, solver, whether the network's products all go to BLAS, L1): a fit
-    compiles only what it runs. This fits and predicts, per dtype, the
-    defaults (``relu``, ``adam``) of a binary and a multiclass classifier
-    and of a regressor on a network whose products all go to BLAS (as most
-    networks', at the default batch size), so that numba compiles those
-    kernels and writes them to its cache: later fits of these
-    configurations start at full speed, in this process and in new ones.
+    loss, solver, L1, and whether every layer is at most 8 units wide, which
+    trains through the narrow epoch): a fit compiles only what it runs. This
+    fits and predicts, per dtype, the defaults (``relu``, ``adam``) of a
+    binary and a multiclass classifier and of a regressor on a 64-unit
+    network, so that numba compiles those kernels and writes them to its
+    cache: later fits of these configurations start at full speed, in this
+    process and in new ones.
 
     Parameters
     ----------
@@ -26,6 +28,10 @@ def warmup(
         Floating dtypes to compile for.
     verbose : bool, default=False
         Print the seconds spent per dtype.
+    narrow : bool, default=False
+        Also compile the same three configurations for networks whose layers
+        are all at most 8 units wide (the narrow epoch: TensorFlow-Playground
+        networks, say). About doubles the time.
 
     Returns
     -------
@@ -45,13 +51,16 @@ def warmup(
         X = rng.rand(400, 8).astype(dtype)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for n_classes in (2, 3):
-                clf = FastMLPClassifier((64,), max_iter=1, random_state=0, device="cpu")
-                clf.fit(X, np.arange(400) % n_classes).predict_proba(X)
-            reg = FastMLPRegressor(
-                hidden_layer_sizes=(64,), max_iter=1, random_state=0, device="cpu"
-            )
-            reg.fit(X, rng.rand(400).astype(dtype)).predict(X)
+            for hidden in [(64,), (8,)] if narrow else [(64,)]:
+                for n_classes in (2, 3):
+                    clf = FastMLPClassifier(
+                        hidden, max_iter=1, random_state=0, device="cpu"
+                    )
+                    clf.fit(X, np.arange(400) % n_classes).predict_proba(X)
+                reg = FastMLPRegressor(
+                    hidden_layer_sizes=hidden, max_iter=1, random_state=0, device="cpu"
+                )
+                reg.fit(X, rng.rand(400).astype(dtype)).predict(X)
         seconds[name] = time.perf_counter() - start
         if verbose:
             print(f"fastmlp.warmup: {name} ready in {seconds[name]:.2f} s")

@@ -137,7 +137,9 @@ def _worker_first_fit():
     y = np.arange(256) % 3
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        FastMLPClassifier((8,), max_iter=2, random_state=0, device="cpu").fit(
+        # 16 units: the general epoch, which fastmlp.warmup() compiles (a
+        # network of 8 would train through the narrow one: warmup(narrow=True))
+        FastMLPClassifier((16,), max_iter=2, random_state=0, device="cpu").fit(
             X, y
         ).predict_proba(X)
     done = time.perf_counter()

@@ -117,9 +117,24 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("solver", [S["sgd"], S["adam"]], ids=["sgd", "adam"])
-@pytest.mark.parametrize("case", sorted(CASES))
+# Each (case, solver, dtype) compiles two kernels: every case runs with both
+# solvers, in float32 with one and float64 with the other.
+GRID = [
+    (case, solver, dtype)
+    for i, case in enumerate(sorted(CASES))
+    for solver, dtype in (
+        [(S["sgd"], np.float32), (S["adam"], np.float64)]
+        if i % 2
+        else [(S["adam"], np.float32), (S["sgd"], np.float64)]
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "solver", "dtype"),
+    GRID,
+    ids=[f"{c}-{'adam' if s == S['adam'] else 'sgd'}-{d.__name__}" for c, s, d in GRID],
+)
 def test_narrow_epoch_trains_as_the_general_epoch(case, solver, dtype, monkeypatch):
     """Same order, loss, params, optimizer state and last gradient, to rounding;
     with L1, sample weights and a short last batch (53 rows, batches of 10)."""
@@ -210,3 +225,20 @@ def test_narrow_epoch_keeps_a_diverged_loss_visible(monkeypatch):
     assert not results[0][0].all()
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_warmup_with_narrow_compiles_the_narrow_epoch_of_the_defaults():
+    """``warmup(narrow=True)`` also readies the narrow epoch of the default
+    binary, multiclass and regression configurations (relu, adam)."""
+    import fastmlp
+
+    fastmlp.warmup(("float32",), narrow=True)
+    made = {key[1] for key in specialised_kernels() if key[0] == "narrow_epoch_kernel"}
+    relu, adam = A["relu"], S["adam"]
+    for output, loss in [
+        (A["logistic"], L["binary_log_loss"]),
+        (A["softmax"], L["log_loss"]),
+        (A["identity"], L["squared_error"]),
+    ]:
+        assert (relu, output, loss, adam, False, 8) in made
