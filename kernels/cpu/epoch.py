@@ -27,7 +27,13 @@ from .layers import (
 )
 from .losses import _add_l1_sign, _sum_abs, _sum_squares, loss_output_delta
 from .narrow import narrow_epoch, narrow_lanes
-from .network import borrow_all, layout_offsets, shuffle_order
+from .network import (
+    borrow_all,
+    gather_rows,
+    gather_targets,
+    layout_offsets,
+    shuffle_order,
+)
 from .optimizers import adam_update, sgd_update
 from .specialise import specialised
 from .views import as_matrix, borrow
@@ -396,19 +402,11 @@ def train_epoch_kernel(csr, hidden, output, loss, solver, use_l1):
             Xb = as_matrix(act_buf, 0, 0 if csr else m, n_in)
             Yb = as_matrix(ybuf, 0, m, n_out)
             swb = swbuf[: m if weighted else 0]
-            for r in range(m):
-                src = rows[r]
-                if csr:
-                    pass
-                else:
-                    xr = Xo[src]
-                    xb = Xb[r]
-                    for j in range(n_in):
-                        xb[j] = xr[j]
-                for j in range(n_out):
-                    Yb[r, j] = Y[src, j]
-                if weighted:
-                    swb[r] = sw[src]
+            if csr:
+                pass
+            else:
+                gather_rows(Xo, rows, Xb)
+            gather_targets(Y, sw, rows, Yb, swb)
             batch_loss = _batch_loss_grad(
                 Xo,
                 Xb,

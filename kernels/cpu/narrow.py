@@ -33,7 +33,7 @@ from .._cache import njit
 from ._common import ADAM, JIT_OPTIONS
 from .layers import _activate_rows, _derivative_rows
 from .losses import _sum_squares, loss_output_delta
-from .network import borrow_all, shuffle_order
+from .network import borrow_all, gather_rows, gather_targets, shuffle_order
 from .optimizers import _adam_range, _sgd_range, adam_coefficients
 from .specialise import specialised
 from .views import as_matrix, borrow, lanes_axpy, lanes_copy, local_vector
@@ -151,7 +151,6 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
             shuffle_order(sample_idx, seed)
         n = sample_idx.shape[0]
         n_layers = layer_sizes.shape[0] - 1
-        n_in = layer_sizes[0]
         n_out = layer_sizes[n_layers]
         weighted = sw.shape[0] > 0
         stride = (K + 1) * K
@@ -209,19 +208,10 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
         for start in range(0, n, batch_size):
             m = n - start if n - start < batch_size else batch_size
             rows = sample_idx[start : start + m]
-            A0 = as_matrix(acts, 0, m, K)
             Yb = as_matrix(ybuf, 0, m, n_out)
             swb = swbuf[: m if weighted else 0]
-            for r in range(m):
-                src = rows[r]
-                xr = X[src]
-                a0 = A0[r]
-                for j in range(n_in):
-                    a0[j] = xr[j]
-                for j in range(n_out):
-                    Yb[r, j] = Y[src, j]
-                if weighted:
-                    swb[r] = sw[src]
+            gather_rows(X, rows, as_matrix(acts, 0, m, K))
+            gather_targets(Y, sw, rows, Yb, swb)
 
             # forward, by row: z = b + sum_k a[k] W[k, :] over the real k
             for l in range(n_layers):

@@ -73,3 +73,25 @@ def shuffle_order(idx, seed):
         z = z ^ (z >> np.uint64(31))
         j = np.int64(z % np.uint64(i + 1))
         idx[i], idx[j] = idx[j], idx[i]
+
+
+@njit(inline="always", error_model="numpy")
+def gather_rows(X, rows, Xb):
+    """``Xb[r, :n_in] = X[rows[r]]`` for a dense ``X[n, n_in]`` (the batch's inputs)."""
+    for r in range(rows.shape[0]):
+        xr = X[rows[r]]
+        xb = Xb[r]
+        for j in range(X.shape[1]):
+            xb[j] = xr[j]
+
+
+@njit(inline="always", error_model="numpy")
+def gather_targets(Y, sw, rows, Yb, swb):
+    """``Yb[r] = Y[rows[r]]`` and, where ``swb`` has rows, ``swb[r] = sw[rows[r]]``."""
+    weighted = swb.shape[0] > 0
+    for r in range(rows.shape[0]):
+        src = rows[r]
+        for j in range(Y.shape[1]):
+            Yb[r, j] = Y[src, j]
+        if weighted:
+            swb[r] = sw[src]
