@@ -113,7 +113,15 @@ def _binarize_int_labels(y, dtype):
     classes, index = np.unique(y, return_inverse=True)
     if classes.shape[0] < 2:
         return None
-    binarizer = LabelBinarizer().fit(classes)
+    # What LabelBinarizer.fit sets (its documented fitted attributes), without
+    # its two type_of_target passes: for 1-D integer labels of two or more
+    # distinct values they say "binary" or "multiclass", and unique_labels
+    # is the sorted distinct values in y's dtype. Half of a playground fit's
+    # set-up went there (array_api_compat's unique asks inspect.signature).
+    binarizer = LabelBinarizer()
+    binarizer.y_type_ = "binary" if classes.shape[0] == 2 else "multiclass"
+    binarizer.sparse_input_ = False
+    binarizer.classes_ = classes
     if classes.shape[0] == 2:
         Y = (index == 1).astype(dtype).reshape((-1, 1))
     else:

@@ -165,6 +165,8 @@ def test_poisson_regression_matches_sklearn():
         np.array([-5, 2, 2, 9], dtype=np.int8),
         np.array([4, 200, 4], dtype=np.uint8),
         np.array([True, False, True]),
+        np.array([2**40, -(2**40), 0, 5], dtype=np.int64),
+        np.array([7, 7, 8], dtype=np.uint64),
     ],
 )
 def test_integer_label_fast_path_equals_label_binarizer(y):
@@ -174,7 +176,10 @@ def test_integer_label_fast_path_equals_label_binarizer(y):
 
     binarizer, Y = _binarize_int_labels(y, np.float32)
     reference = LabelBinarizer().fit(y)
+    assert vars(binarizer).keys() == vars(reference).keys()
+    assert binarizer.get_params() == reference.get_params()
     assert binarizer.y_type_ == reference.y_type_
+    assert binarizer.sparse_input_ is reference.sparse_input_
     assert binarizer.classes_.dtype == reference.classes_.dtype
     np.testing.assert_array_equal(binarizer.classes_, reference.classes_)
     assert Y.dtype == np.float32
