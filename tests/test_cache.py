@@ -198,6 +198,7 @@ def pip_install(src, target):
     assert out.returncode == 0, out.stderr
 
 
+@pytest.mark.integration
 def test_an_upgrade_that_changes_only_another_module_recompiles(tmp_path):
     import shutil
 
@@ -347,6 +348,7 @@ def test_numba_still_has_what_the_cache_builds_on():
     assert f._index_name == "b.nbi" and f._cache_path == "x"
 
 
+@pytest.mark.integration
 def test_the_oldest_allowed_numba_keeps_the_cache_fresh(site, tmp_path):
     # numba 0.68.0 (the pyproject floor) in front of the installed one.
     old = tmp_path / "numba-0.68.0"

@@ -18,6 +18,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(
     importlib.util.find_spec("numba_cuda") is None,
     reason="numba-cuda is not installed (pip install -e '.[test]' brings it): "

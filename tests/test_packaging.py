@@ -63,7 +63,7 @@ def test_import_fastmlp_compiles_nothing(tmp_path):
     assert out.stdout.strip() == "0"
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_built_wheel_ships_kernels_inside_fastmlp(tmp_path):
     wheel_dir = tmp_path / "wheel"
     subprocess.run(
