@@ -3,7 +3,8 @@
 ``tests/cuda_sim/`` holds the CUDA-simulator lane: those tests need
 ``NUMBA_ENABLE_CUDASIM=1`` set before numba is imported, so the normal run
 skips the folder and ``tests/test_cuda_simulator.py`` runs it in a
-subprocess with the variable set.
+subprocess with the variable set (marker ``integration``: its own lane,
+``pytest -m integration``, which CI runs after the default run).
 """
 
 import os

@@ -4,7 +4,9 @@ numba's CUDA simulator must be switched on (``NUMBA_ENABLE_CUDASIM=1``)
 before numba is imported, while the rest of the suite runs numba normally:
 so ``tests/cuda_sim/`` is left out of the normal collection
 (``tests/conftest.py``) and run here by a child pytest with the variable set.
-It needs the ``numba-cuda`` package (in the ``test`` extra), not a GPU.
+It needs the ``numba-cuda`` package (in the ``test`` extra), not a GPU. It
+takes 2-4 minutes, so it is in the integration lane (``pytest -m
+integration``, run by CI), not the default run.
 """
 
 import importlib.util
