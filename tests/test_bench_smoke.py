@@ -4,7 +4,8 @@
 ``python -m ...`` subprocesses from the repository root. Tiny data, few
 epochs, one repeat, BLAS capped at one thread (a shared CI machine stays
 quick and steady); no torch. These check that the harness works and writes
-sane output, not speed.
+sane output, not speed. Each run is a fresh process that compiles its
+kernels, so the module is in the integration lane (``pytest -m integration``).
 """
 
 import importlib.util
@@ -13,6 +14,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

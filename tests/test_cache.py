@@ -4,6 +4,9 @@ Each test works on a private copy of the installed package (see
 ``package_copy``), runs kernels in fresh processes, edits the copy between
 them as a release or a developer would, and checks that the next process
 computes what the edited source says, with the old cache left in place.
+Those tests start fresh processes that compile kernels: they are in the
+integration lane (``pytest -m integration``, run by CI); the checks that run
+in this process stay in the default run.
 """
 
 import inspect
@@ -112,6 +115,7 @@ def cache_files(root, pattern):
     return sorted(p.name for p in Path(root).rglob(pattern))
 
 
+@pytest.mark.integration
 def test_a_changed_code_in_another_module_is_recompiled(site):
     first = run(ACTIVATE, site)
     assert first["file"].startswith(str(site))
@@ -126,6 +130,7 @@ def test_a_changed_code_in_another_module_is_recompiled(site):
     np.testing.assert_allclose(after["Z"], TANH, rtol=1e-13)
 
 
+@pytest.mark.integration
 def test_a_changed_helper_formula_is_recompiled(site):
     run(ACTIVATE, site)
     halve_tanh(site / "fastmlp" / "kernels")
@@ -134,6 +139,7 @@ def test_a_changed_helper_formula_is_recompiled(site):
     np.testing.assert_allclose(after["Z"], 0.5 * TANH, rtol=1e-13)
 
 
+@pytest.mark.integration
 def test_edits_rewrite_the_cache_files_instead_of_adding_more(site):
     kernels = site / "fastmlp" / "kernels"
     run(ACTIVATE, site)
@@ -147,6 +153,7 @@ def test_edits_rewrite_the_cache_files_instead_of_adding_more(site):
     assert cache_files(kernels, "*.nbc") == data
 
 
+@pytest.mark.integration
 def test_numba_cache_dir_wins(site, tmp_path):
     cache_dir = tmp_path / "cache"
     run(ACTIVATE, site, cache_dir=cache_dir)
@@ -155,6 +162,7 @@ def test_numba_cache_dir_wins(site, tmp_path):
     assert run(ACTIVATE, site, cache_dir=cache_dir)["hits"] == 1
 
 
+@pytest.mark.integration
 def test_processes_compiling_at_once_share_the_cache(site, tmp_path):
     # Two processes start with an empty cache and compile the same kernels at
     # the same time; both succeed with equal results and a third loads them.
@@ -324,6 +332,7 @@ print(json.dumps({"params": out, **cpu.cache_stats()}))
 """
 
 
+@pytest.mark.integration
 def test_each_configuration_is_cached_and_loaded_on_its_own(site, tmp_path):
     # Two configurations compile two kernels into one index file; a fresh
     # process loads both (no miss) and computes the same weights.

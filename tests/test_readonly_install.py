@@ -37,6 +37,7 @@ def can_make_read_only_mounts():
     not can_make_read_only_mounts(),
     reason="needs 'unshare -m' and bind mounts (root in a Linux sandbox)",
 )
+@pytest.mark.integration
 def test_read_only_install_and_home_fall_back_to_a_temp_cache(tmp_path):
     site, home, tmp = tmp_path / "site", tmp_path / "home", tmp_path / "tmp"
     ignore = shutil.ignore_patterns("__pycache__")
