@@ -594,3 +594,36 @@ def test_divergence_in_partial_fit_keeps_previous_weights():
         for _ in range(30):
             est.partial_fit(X, y)
     assert_finite_weights(est)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_fit_that_fails_on_string_y_resets_the_optimizer_like_sklearn(solver):
+    """Found by the long fuzz profile: a regressor's fit with y of strings
+    fails where the loss first uses y, after scikit-learn set up a new
+    optimizer; a partial_fit afterwards goes on from that new optimizer, not
+    from the one a diverged earlier partial_fit left (NaN moments)."""
+    calls = [
+        ("partial_fit", np.array([[1e300]]), np.array([1.76405235])),
+        ("fit", np.array([[1.76405235]]), np.array(["1.764052345967664"])),
+        ("partial_fit", np.array([[1.76405235]]), np.array([1.76405235])),
+    ]
+    models, outcomes = {}, {}
+    for cls in (MLPRegressor, FastMLPRegressor):
+        est = cls(hidden_layer_sizes=(3,), solver=solver, max_iter=1, random_state=0)
+        outcomes[cls] = []
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            for method, X, y in calls:
+                try:
+                    getattr(est, method)(X, y)
+                    outcomes[cls].append("ok")
+                except (ValueError, TypeError) as error:
+                    outcomes[cls].append(type(error).__name__)
+        models[cls] = est
+    assert outcomes[FastMLPRegressor] == outcomes[MLPRegressor]
+    assert outcomes[MLPRegressor][-1] == "ok"
+    sk, fast = models[MLPRegressor], models[FastMLPRegressor]
+    for a, b in zip(
+        sk.coefs_ + sk.intercepts_, fast.coefs_ + fast.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(b, a, rtol=1e-10)

@@ -25,7 +25,7 @@ from .predict import (
     network_output,
     prediction_threads,
 )
-from .stochastic import fit_stochastic
+from .stochastic import fit_stochastic, start_optimizer
 from .weights import (
     WEIGHT_INITS,
     glorot_init,
@@ -48,6 +48,7 @@ __all__ = [
     "cpu_forward",
     "fit_lbfgs",
     "fit_stochastic",
+    "start_optimizer",
     "glorot_init",
     "he_normal_init",
     "initial_params",

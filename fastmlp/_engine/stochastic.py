@@ -12,6 +12,28 @@ from .epochs import EpochRunner, OptimizerState
 from .interrupts import DeferredInterrupt
 
 
+def start_optimizer(est, incremental):
+    """The optimizer state a stochastic fit begins with, set on ``est``.
+
+    A new one (zero moments, the initial learning rate) unless ``partial_fit``
+    goes on with the one it has: scikit-learn's rule, applied where its
+    ``_fit_stochastic`` applies it, before the checks that can still fail
+    (early stopping's split, a y that is not numeric), so that a failed fit
+    leaves the same optimizer state behind for a later ``partial_fit``.
+    """
+    if not incremental or not hasattr(est, "_optimizer"):
+        params = est._params_vector()
+        est._optimizer = OptimizerState(
+            est.solver,
+            params.size,
+            params.dtype,
+            est.learning_rate_init,
+            est.learning_rate,
+            est.power_t,
+        )
+    return est._optimizer
+
+
 def fit_stochastic(
     est, backend, X, y, sample_weight, layer_units, incremental, hooks=None
 ):
@@ -27,16 +49,7 @@ def fit_stochastic(
     params = est._params_vector()
     if params is not est._packed:
         est._set_params_vector(params)
-    if not incremental or not hasattr(est, "_optimizer"):
-        est._optimizer = OptimizerState(
-            est.solver,
-            params.size,
-            params.dtype,
-            est.learning_rate_init,
-            est.learning_rate,
-            est.power_t,
-        )
-    opt = est._optimizer
+    opt = start_optimizer(est, incremental)
 
     if est.early_stopping and incremental:
         raise ValueError("partial_fit does not support early_stopping=True")
