@@ -363,7 +363,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         if self.solver in _STOCHASTIC_SOLVERS:
             # scikit-learn's _fit_stochastic sets up its optimizer first: a
             # later partial_fit goes on with that one, not with an older one.
-            _engine.start_optimizer(self, incremental)
+            _engine.start_optimizer(self, self._params_vector(), incremental)
         if self.solver in _STOCHASTIC_SOLVERS and self.early_stopping:
             if incremental:
                 raise ValueError("partial_fit does not support early_stopping=True")

@@ -48,7 +48,6 @@ __all__ = [
     "cpu_forward",
     "fit_lbfgs",
     "fit_stochastic",
-    "start_optimizer",
     "glorot_init",
     "he_normal_init",
     "initial_params",
@@ -57,6 +56,7 @@ __all__ = [
     "pack",
     "playground_init",
     "prediction_threads",
+    "start_optimizer",
     "unpack",
     "zeros_init",
 ]

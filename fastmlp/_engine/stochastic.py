@@ -12,8 +12,11 @@ from .epochs import EpochRunner, OptimizerState
 from .interrupts import DeferredInterrupt
 
 
-def start_optimizer(est, incremental):
+def start_optimizer(est, params, incremental):
     """The optimizer state a stochastic fit begins with, set on ``est``.
+
+    ``params`` is the flat weight vector the fit trains (its size and dtype
+    size the moments).
 
     A new one (zero moments, the initial learning rate) unless ``partial_fit``
     goes on with the one it has: scikit-learn's rule, applied where its
@@ -22,7 +25,6 @@ def start_optimizer(est, incremental):
     leaves the same optimizer state behind for a later ``partial_fit``.
     """
     if not incremental or not hasattr(est, "_optimizer"):
-        params = est._params_vector()
         est._optimizer = OptimizerState(
             est.solver,
             params.size,
@@ -49,7 +51,7 @@ def fit_stochastic(
     params = est._params_vector()
     if params is not est._packed:
         est._set_params_vector(params)
-    opt = start_optimizer(est, incremental)
+    opt = start_optimizer(est, params, incremental)
 
     if est.early_stopping and incremental:
         raise ValueError("partial_fit does not support early_stopping=True")
