@@ -2,8 +2,10 @@
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -65,6 +67,16 @@ def test_import_fastmlp_compiles_nothing(tmp_path):
 
 @pytest.mark.integration
 def test_built_wheel_ships_kernels_inside_fastmlp(tmp_path):
+    # Built from a clean copy: setuptools' build/ folder keeps files of
+    # earlier builds, which would hide a package missing from this one.
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*cache"
+        ),
+    )
     wheel_dir = tmp_path / "wheel"
     subprocess.run(
         [
@@ -72,7 +84,7 @@ def test_built_wheel_ships_kernels_inside_fastmlp(tmp_path):
             "-m",
             "pip",
             "wheel",
-            str(REPO),
+            str(source),
             "--no-deps",
             "--no-build-isolation",
             "-q",
@@ -95,21 +107,40 @@ def test_built_wheel_ships_kernels_inside_fastmlp(tmp_path):
     assert "fastmlp/py.typed" in names
     assert not [n for n in names if n.startswith("kernels/")]
 
-    # The unpacked wheel works on its own, ahead of the editable install.
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    env = dict(os.environ, PYTHONPATH=str(site))
+    # Installed into a fresh venv where nothing else of fastmlp is importable
+    # (an unpacked wheel on PYTHONPATH beside the editable install hid a
+    # missing subpackage: the editable finder served it from the repository).
+    # The venv sees this environment's site-packages as a plain path entry,
+    # so numpy, numba and scikit-learn import without a download but the
+    # editable install's .pth (its finder) is never processed.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    venv_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    outer_site = sysconfig.get_path("purelib")
+    Path(venv_site, "_outer_site.pth").write_text(outer_site + "\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     run_dir = tmp_path / "run"
     run_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run(
-        [sys.executable, "-c", SMOKE],
+        [str(python), "-c", SMOKE],
         cwd=run_dir,
         env=env,
         capture_output=True,
         text=True,
-        check=True,
     )
-    assert out.stdout.splitlines()[0].startswith(str(site))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].startswith(venv_site)
 
 
 def test_version_is_exposed():
