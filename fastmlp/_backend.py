@@ -6,12 +6,26 @@ Backends are modules implementing the kernel contract of
 fit with ``device="auto"`` does not import it either: the presence of a GPU
 is asked of the CUDA driver directly (``libcuda``), and ``numba.cuda`` is
 imported only when a GPU is there (or ``device="cuda"`` is asked for).
+
+``device="auto"`` trains on the GPU only when it will be faster there: when a
+minibatch holds at least :data:`AUTO_CUDA_MIN_MACS_PER_BATCH` multiply-adds of
+the forward pass (``batch x sum(fan_in x fan_out)``; a training step does
+about three times that). Below, the ~100 us of kernel launches a GPU
+minibatch costs exceed the CPU's time for the whole step (a 2-8-8-1 network in
+batches of 10 is 880 multiply-adds: microseconds on a CPU). And it trains on
+the GPU only when the CUDA backend compiles and runs a probe kernel (once per
+process); otherwise it warns and trains on the CPU.
 """
 
 import ctypes
 import functools
 import importlib
 import importlib.util
+import warnings
+
+#: ``device="auto"`` picks the GPU when a minibatch (a prediction: the whole
+#: input) holds at least this many multiply-adds of the forward pass.
+AUTO_CUDA_MIN_MACS_PER_BATCH = 2**22
 
 _INSTALL_HINT = 'pip install "fastmlp[cuda]"'
 
@@ -89,18 +103,70 @@ def _cuda_unavailable_reason():
     return None
 
 
-def resolve_device(device):
+def macs_per_row(layer_units):
+    """Multiply-adds of one row's forward pass: ``sum(fan_in x fan_out)``."""
+    units = [int(u) for u in layer_units]
+    return sum(a * b for a, b in zip(units[:-1], units[1:], strict=False))
+
+
+def batch_rows(solver, batch_size, n_samples):
+    """Rows of one minibatch as the solvers take them (``lbfgs``: all)."""
+    if solver == "lbfgs":
+        return int(n_samples)
+    if batch_size == "auto":
+        return min(200, int(n_samples))
+    return max(1, min(int(batch_size), int(n_samples)))
+
+
+def auto_prefers_cuda(layer_units, rows):
+    """The ``device="auto"`` rule: a GPU pays when ``rows`` rows of the
+    network ``layer_units`` hold at least ``AUTO_CUDA_MIN_MACS_PER_BATCH``
+    forward multiply-adds."""
+    return int(rows) * macs_per_row(layer_units) >= AUTO_CUDA_MIN_MACS_PER_BATCH
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_compile_error():
+    """None when the CUDA backend compiles and runs its probe kernel here,
+    else why not (``"ExceptionType: message"``). Tried once per process."""
+    try:
+        from fastmlp.kernels import cuda as backend
+
+        backend.self_test()
+    except Exception as exc:  # noqa: BLE001 - any failure means: not usable
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _auto_falls_back(error):
+    warnings.warn(
+        "device='auto' found a CUDA GPU, but fastmlp's CUDA backend cannot "
+        f"compile or run there ({error}); training on the CPU instead. Set "
+        "device='cpu' to silence this, or device='cuda' to see the error.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+def resolve_device(device, layer_units=None, rows=None):
     """Return the concrete device name ("cpu" or "cuda") for a ``device`` param.
 
     Parameters
     ----------
     device : {"auto", "cpu", "cuda"}
+    layer_units : sequence of int, optional
+        The network (input, hidden and output widths), for ``"auto"``.
+    rows : int, optional
+        Rows of one minibatch (of a prediction: of the input), for ``"auto"``.
 
     Returns
     -------
     str
         ``"auto"``: ``"cuda"`` when a real GPU is usable (never the CUDA
-        simulator), else ``"cpu"``. ``"cuda"``: ``"cuda"`` on a real GPU, or
+        simulator) and, given ``layer_units`` and ``rows``, when the work per
+        batch passes :func:`auto_prefers_cuda` and the backend compiles
+        (:func:`cuda_compile_error`; if not, a ``RuntimeWarning`` and
+        ``"cpu"``), else ``"cpu"``. ``"cuda"``: ``"cuda"`` on a real GPU, or
         on numba's CUDA simulator when ``NUMBA_ENABLE_CUDASIM=1`` (how the
         test suite runs the GPU path without one).
 
@@ -118,20 +184,29 @@ def resolve_device(device):
                 "(or device='auto', which picks a GPU when one is usable)."
             )
         return "cuda"
-    if device == "auto" and real_gpu_available():
-        return "cuda"
-    return "cpu"
+    if device != "auto" or not real_gpu_available():
+        return "cpu"
+    if layer_units is None or rows is None:
+        return "cuda"  # a first answer: fit decides once it knows the network
+    if not auto_prefers_cuda(layer_units, rows):
+        return "cpu"
+    error = cuda_compile_error()
+    if error is not None:
+        _auto_falls_back(error)
+        return "cpu"
+    return "cuda"
 
 
-def prediction_device(device):
+def prediction_device(device, layer_units=None, rows=None):
     """Device for predicting with a fitted model; never raises.
 
     A model predicts where its ``device`` parameter would train when that is
     possible here, and on the CPU otherwise (a GPU-trained model unpickled
-    on a CPU-only machine predicts on the CPU).
+    on a CPU-only machine predicts on the CPU); ``"auto"`` follows the same
+    rule as for training, with all ``rows`` of the input as one batch.
     """
     try:
-        return resolve_device(device)
+        return resolve_device(device, layer_units, rows)
     except BackendUnavailableError:
         return "cpu"
 

@@ -36,7 +36,7 @@ except ImportError:  # scikit-learn 1.6-1.8: no callbacks, nothing else changes
         return method
 
 
-from ._backend import get_backend, resolve_device
+from ._backend import batch_rows, get_backend, resolve_device
 from ._config import get_config
 from ._params import MLP_CONSTRAINTS, Options, validate_params
 from .kernels import ACTIVATION_CODES, LOSS_CODES
@@ -281,6 +281,8 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
             y = y.reshape((-1, 1))
         n_samples, n_features = X.shape
         layer_units = [n_features] + hidden + [y.shape[1]]
+        rows = batch_rows(self.solver, self.batch_size, n_samples)
+        device = resolve_device(self.device, layer_units, rows)
         self._random_state = check_random_state(self.random_state)
 
         if not first_pass and list(self._layer_units) != layer_units:

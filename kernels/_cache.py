@@ -278,11 +278,27 @@ def njit(*args, **options):
     return _keyed(numba.njit(*args, **options), caching.FunctionCache, ())
 
 
+#: Environment switch: ``FASTMLP_CUDA_CACHE=0`` compiles the CUDA kernels
+#: without any on-disk cache (a fallback should caching fail on a target).
+CUDA_CACHE_ENV = "FASTMLP_CUDA_CACHE"
+
+
+def cuda_cache_enabled():
+    """False when ``FASTMLP_CUDA_CACHE`` is ``0``, ``false``, ``no`` or ``off``."""
+    value = os.environ.get(CUDA_CACHE_ENV, "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
 def cuda_jit(*args, **options):
     """``numba.cuda.jit`` whose ``cache=True`` is keyed on :func:`package_stamp`
-    (with numba-cuda's version). Imports ``numba.cuda`` on first use only."""
+    (with numba-cuda's version). Imports ``numba.cuda`` on first use only.
+    With ``FASTMLP_CUDA_CACHE=0`` in the environment nothing is cached (read
+    when a kernel is built)."""
     from numba import cuda
 
+    if not cuda_cache_enabled():
+        options.pop("cache", None)
+        return cuda.jit(*args, **options)
     _cache_folder_checked()
     decorated = cuda.jit(*args, **options)
     if numba.config.ENABLE_CUDASIM:

@@ -138,7 +138,7 @@ def network_output(est, X):
         return out
     # On the GPU when the model's device can train there now, else the CPU
     # (a GPU-trained model unpickled on a CPU-only machine predicts there).
-    backend = get_backend(prediction_device(est.device))
+    backend = get_backend(prediction_device(est.device, est._layer_units, X.shape[0]))
     if backend.__name__.endswith(".cpu"):
         cpu_forward(
             backend,

@@ -17,8 +17,9 @@ stays float32 (numba promotes ``float32 op 1.0`` to float64).
 Modules (this package re-exports the contract; import it, not them):
 
 * :mod:`._common`: ``numba.cuda`` (imported once, after the cache folder is
-  made writable), code constants, ``to_device``/``to_host``,
-  ``fused_mlp_supported`` and launch helpers;
+  made writable and numpy given back ``row_stack``), code constants,
+  ``to_device``/``to_host``, ``fused_mlp_supported``, ``self_test`` (a probe
+  kernel), the launch-limit checks and launch helpers;
 * :mod:`.device`: device functions (activations and derivatives, softmax
   row, loss and delta, penalty, block reductions, the Feistel hash);
 * :mod:`.gemm`: the tiled GEMM kernel factory and its launch;
@@ -32,7 +33,7 @@ Modules (this package re-exports the contract; import it, not them):
 * :mod:`.predict`: ``forward``.
 """
 
-from ._common import fused_mlp_supported, to_device, to_host
+from ._common import fused_mlp_supported, self_test, to_device, to_host
 from .gemm import _gemm_config as _gemm_config
 from .gemm import _gemm_kernel as _gemm_kernel
 from .kernels1d import _kernel_config as _kernel_config
@@ -72,4 +73,5 @@ __all__ = [
     "loss_grad",
     "train_epoch",
     "fused_mlp_supported",
+    "self_test",
 ]

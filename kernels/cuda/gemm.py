@@ -16,9 +16,15 @@ from ._common import (
     _blocks,
     _dtype_of,
     _empty,
+    check_gemm_config,
     cuda,
 )
 from .device import _activate, _derivative
+
+#: Blocks a launch may have along grid.y (CUDA's limit). Row tiles beyond it
+#: are taken in turn by the blocks of the grid (a full-batch product of
+#: more than ``65535 * GEMM_TILE_M`` rows); tests patch it small.
+MAX_GRID_Y = 65535
 
 
 def _gemm_config():
@@ -47,6 +53,7 @@ def _gemm_kernel(orient, epilogue, dtype, bm, bn, bk, tm, tn):
     the blocks of the
     first row tile, ``gb[n] = scale[slot] * sum_k B[k, n]``.
     """
+    check_gemm_config(dtype)
     dt = np.dtype(dtype).type
     nthreads = (bm // tm) * (bn // tn)
     tcols = bn // tn
@@ -70,87 +77,89 @@ def _gemm_kernel(orient, epilogue, dtype, bm, bn, bk, tm, tn):
         t = cuda.threadIdx.x
         tx = t % tcols
         ty = t // tcols
-        row0 = cuda.blockIdx.y * bm
         col0 = cuda.blockIdx.x * bn
-        do_colsum = epilogue == EPI_GRAD and cuda.blockIdx.y == 0 and gb.shape[0] > 0
-        for i in range(tm):
+        # Row tiles stride over grid.y (at most MAX_GRID_Y blocks): any M fits.
+        for rb in range(cuda.blockIdx.y, (M + bm - 1) // bm, cuda.gridDim.y):
+            row0 = rb * bm
+            do_colsum = epilogue == EPI_GRAD and rb == 0 and gb.shape[0] > 0
+            for i in range(tm):
+                for j in range(tn):
+                    acc[i, j] = zero
             for j in range(tn):
-                acc[i, j] = zero
-        for j in range(tn):
-            colsum[j] = zero
-        for k0 in range(0, K, bk):
-            for e in range(t, bk * bm, nthreads):
-                if a_mk:
-                    ii = e // bk
-                    kk = e % bk
-                else:
-                    kk = e // bm
-                    ii = e % bm
-                r = row0 + ii
-                k = k0 + kk
-                v = zero
-                if r < M and k < K:
+                colsum[j] = zero
+            for k0 in range(0, K, bk):
+                for e in range(t, bk * bm, nthreads):
                     if a_mk:
-                        v = A[r, k]
+                        ii = e // bk
+                        kk = e % bk
                     else:
-                        v = A[k, r]
-                As[kk, ii] = v
-            for e in range(t, bk * bn, nthreads):
-                if b_kn:
-                    kk = e // bn
-                    jj = e % bn
-                else:
-                    jj = e // bk
-                    kk = e % bk
-                c = col0 + jj
-                k = k0 + kk
-                v = zero
-                if c < N and k < K:
+                        kk = e // bm
+                        ii = e % bm
+                    r = row0 + ii
+                    k = k0 + kk
+                    v = zero
+                    if r < M and k < K:
+                        if a_mk:
+                            v = A[r, k]
+                        else:
+                            v = A[k, r]
+                    As[kk, ii] = v
+                for e in range(t, bk * bn, nthreads):
                     if b_kn:
-                        v = B[k, c]
+                        kk = e // bn
+                        jj = e % bn
                     else:
-                        v = B[c, k]
-                Bs[kk, jj] = v
-            cuda.syncthreads()
-            for kk in range(bk):
-                for i in range(tm):
-                    a = As[kk, ty * tm + i]
-                    for j in range(tn):
-                        acc[i, j] += a * Bs[kk, tx * tn + j]
-            if do_colsum and ty == 0:
+                        jj = e // bk
+                        kk = e % bk
+                    c = col0 + jj
+                    k = k0 + kk
+                    v = zero
+                    if c < N and k < K:
+                        if b_kn:
+                            v = B[k, c]
+                        else:
+                            v = B[c, k]
+                    Bs[kk, jj] = v
+                cuda.syncthreads()
                 for kk in range(bk):
-                    for j in range(tn):
-                        colsum[j] += Bs[kk, tx * tn + j]
-            cuda.syncthreads()
+                    for i in range(tm):
+                        a = As[kk, ty * tm + i]
+                        for j in range(tn):
+                            acc[i, j] += a * Bs[kk, tx * tn + j]
+                if do_colsum and ty == 0:
+                    for kk in range(bk):
+                        for j in range(tn):
+                            colsum[j] += Bs[kk, tx * tn + j]
+                cuda.syncthreads()
 
-        sc = one
-        if epilogue == EPI_GRAD:
-            sc = dt(scale[slot])
-        for i in range(tm):
-            r = row0 + ty * tm + i
-            if r < M:
+            sc = one
+            if epilogue == EPI_GRAD:
+                sc = dt(scale[slot])
+            for i in range(tm):
+                r = row0 + ty * tm + i
+                if r < M:
+                    for j in range(tn):
+                        c = col0 + tx * tn + j
+                        if c < N:
+                            v = acc[i, j]
+                            if epilogue == EPI_BIAS_ACT:
+                                v = _activate(v + bias[c], act, one)
+                            elif epilogue == EPI_DERIV:
+                                v = v * _derivative(Aact[r, c], act, one)
+                            elif epilogue == EPI_GRAD:
+                                w = W[r, c]
+                                v = v + alpha * w
+                                if w > 0:
+                                    v += l1
+                                elif w < 0:
+                                    v -= l1
+                                v = v * sc
+                            C[r, c] = v
+            if do_colsum and ty == 0:
                 for j in range(tn):
                     c = col0 + tx * tn + j
                     if c < N:
-                        v = acc[i, j]
-                        if epilogue == EPI_BIAS_ACT:
-                            v = _activate(v + bias[c], act, one)
-                        elif epilogue == EPI_DERIV:
-                            v = v * _derivative(Aact[r, c], act, one)
-                        elif epilogue == EPI_GRAD:
-                            w = W[r, c]
-                            v = v + alpha * w
-                            if w > 0:
-                                v += l1
-                            elif w < 0:
-                                v -= l1
-                            v = v * sc
-                        C[r, c] = v
-        if do_colsum and ty == 0:
-            for j in range(tn):
-                c = col0 + tx * tn + j
-                if c < N:
-                    gb[c] = colsum[j] * sc
+                        gb[c] = colsum[j] * sc
 
     return gemm
 
@@ -175,7 +184,7 @@ def _launch_gemm(
     bm, bn, bk, tm, tn = _gemm_config()
     kernel = _gemm_kernel(orient, epilogue, dtype, bm, bn, bk, tm, tn)
     M, N = C.shape
-    grid = (_blocks(N, bn), _blocks(M, bm))
+    grid = (_blocks(N, bn), min(_blocks(M, bm), MAX_GRID_Y))
     kernel[grid, (bm // tm) * (bn // tn)](
         A,
         B,

@@ -16,26 +16,31 @@ from ._common import (
     _empty,
     _tpb,
     cuda,
+    quiet_launches,
 )
 from .gemm import _launch_gemm
 from .kernels1d import _ns
 
 
+@quiet_launches
 def gemm_nn(A, B, C):
     """``C[m, n] = A[m, k] @ B[k, n]``; device arrays, one float dtype (tiled)."""
     _launch_gemm(NN, EPI_STORE, A, B, C)
 
 
+@quiet_launches
 def gemm_nt(A, B, C):
     """``C[m, n] = A[m, k] @ B[n, k].T``; device arrays, one float dtype (tiled)."""
     _launch_gemm(NT, EPI_STORE, A, B, C)
 
 
+@quiet_launches
 def gemm_tn(A, B, C):
     """``C[m, n] = A[k, m].T @ B[k, n]``; device arrays, one float dtype (tiled)."""
     _launch_gemm(TN, EPI_STORE, A, B, C)
 
 
+@quiet_launches
 def apply_activation(Z, activation):
     """``Z[m, n] = f(Z)`` in place on the device (softmax by row, max subtracted)."""
     ns = _ns(Z.dtype)
@@ -46,6 +51,7 @@ def apply_activation(Z, activation):
         ns.activation[_blocks(Z.size, tpb), tpb](Z, activation)
 
 
+@quiet_launches
 def dense_forward(A, W, b, activation, out):
     """``out[m, n] = f(A[m, k] @ W[k, n] + b[n])``: bias and f in the GEMM
     epilogue (softmax, a row operation, in a second launch)."""
@@ -55,12 +61,14 @@ def dense_forward(A, W, b, activation, out):
         apply_activation(out, SOFTMAX)
 
 
+@quiet_launches
 def hidden_delta(D_next, W, A, activation, out):
     """``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])`` (nt GEMM,
     derivative fused in its epilogue)."""
     _launch_gemm(NT, EPI_DERIV, D_next, W, out, act=activation, Aact=A)
 
 
+@quiet_launches
 def dense_grad(A, D, W, alpha, scale, gW, gb):
     """``gW[k, n] = (A[m, k].T @ D[m, n] + alpha W) * scale`` and
     ``gb[n] = scale * sum_m D[m, n]``: one tn GEMM launch, the L2 term, the
@@ -69,6 +77,7 @@ def dense_grad(A, D, W, alpha, scale, gW, gb):
     _launch_gemm(TN, EPI_GRAD, A, D, gW, W=W, alpha=alpha, scale=scale_arr, gb=gb)
 
 
+@quiet_launches
 def loss_output_delta(P, Y, sw, loss, delta):
     """``delta[m, n] = (P - Y) * sw[:, None]``; returns ``sum_i sw_i loss_i``
     (float64, accumulated on the device; see the contract for ``loss_i``)."""

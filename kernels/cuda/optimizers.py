@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ._common import _blocks, _dtype_of, _empty, _tpb, cuda
+from ._common import _blocks, _dtype_of, _empty, _tpb, cuda, quiet_launches
 from .kernels1d import _ns
 
 
@@ -91,6 +91,7 @@ def _launch_adam(
     )
 
 
+@quiet_launches
 def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     """``v = mu v - lr g``; ``params += v`` (or ``mu v - lr g`` with Nesterov),
     one pass over the flat device vector. Returns ``sum(params[:n_coef]**2)``
@@ -100,6 +101,7 @@ def sgd_update(params, grads, velocity, lr, momentum, nesterov, n_coef):
     return float(sq.copy_to_host()[0])
 
 
+@quiet_launches
 def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     """Adam step ``t`` (>= 1) in one pass over the flat device vector:
     ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;

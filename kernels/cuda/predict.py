@@ -3,12 +3,20 @@
 import numpy as np
 
 from .. import config
-from ._common import _blocks, _dtype_of, _empty, cuda
+from ._common import (
+    _blocks,
+    _dtype_of,
+    _empty,
+    check_fused_config,
+    cuda,
+    quiet_launches,
+)
 from .kernels1d import _ns
 from .layers import dense_forward
 from .network import _Net
 
 
+@quiet_launches
 def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     """Prediction ``out[n, n_L] = net(X[n, n_0])`` on device arrays: one fully
     fused launch for narrow nets, else tiled layers in row chunks of
@@ -20,6 +28,7 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     if n == 0:
         return
     if net.fused:
+        check_fused_config(dtype)
         rows = config.FUSED_ROWS
         f1 = _empty(np.float64, 1)
         ns.fused_forward[_blocks(n, rows), config.FUSED_THREADS](

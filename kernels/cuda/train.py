@@ -40,7 +40,9 @@ from ._common import (
     _dtype_of,
     _empty,
     _tpb,
+    check_fused_config,
     cuda,
+    quiet_launches,
 )
 from .gemm import _launch_gemm
 from .kernels1d import _ns
@@ -133,6 +135,7 @@ def _tiled_backprop(
             D = D_prev
 
 
+@quiet_launches
 def loss_grad(
     X,
     Y,
@@ -199,6 +202,7 @@ def _shuffle(ns, sample_idx, seed):
     sample_idx.copy_to_device(tmp)
 
 
+@quiet_launches
 def train_epoch(
     X,
     Y,
@@ -249,6 +253,7 @@ def train_epoch(
         _shuffle(ns, sample_idx, seed)
     acc = _Batch(ns, params, net.n_coef, sw, sample_idx, n, batch_size)
     if net.fused:
+        check_fused_config(dtype)
         rows = config.FUSED_ROWS
         ns.fill[_blocks(grads.shape[0], tpb), tpb](grads, dtype(0))
     views = {}
