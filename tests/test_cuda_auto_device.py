@@ -200,3 +200,25 @@ def test_gemm_tunables_over_a_block_say_what_to_change(monkeypatch, settings, ma
         monkeypatch.setattr(config, name, value)
     with pytest.raises(ValueError, match=match):
         _common.check_gemm_config(np.float64)
+
+
+def _store_one(x):
+    x[0] = 1.0
+
+
+@needs_numba_cuda
+@pytest.mark.parametrize("value", ["0", "off", "false"])
+def test_fastmlp_cuda_cache_switch_turns_the_kernel_cache_off(monkeypatch, value):
+    from fastmlp.kernels import _cache
+    from numba.core.caching import NullCache
+
+    cached = _cache.cuda_jit(cache=True)(_store_one)
+    assert type(cached._cache).__name__ == "PackageCUDACache"
+    monkeypatch.setenv("FASTMLP_CUDA_CACHE", value)
+    assert not _cache.cuda_cache_enabled()
+    uncached = _cache.cuda_jit(cache=True)(_store_one)
+    assert isinstance(uncached._cache, NullCache) or (
+        type(uncached._cache).__name__ == "NullCache"
+    )
+    monkeypatch.setenv("FASTMLP_CUDA_CACHE", "1")
+    assert _cache.cuda_cache_enabled()
