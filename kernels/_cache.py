@@ -306,3 +306,26 @@ def cuda_jit(*args, **options):
     from numba.cuda.dispatcher import CUDACache
 
     return _keyed(decorated, CUDACache, ("numba-cuda",))
+
+
+def cfunc(signature, **options):
+    """``numba.cfunc(signature, cache=True)`` keyed on :func:`package_stamp`.
+
+    A decorator that compiles the function at once (or loads it from the
+    cache) and returns numba's ``CFunc``: its ``address`` is a C function
+    pointer, valid for the life of the process. The kernel pieces
+    (:mod:`fastmlp.kernels.cpu.pieces`) are made through it, each on first use.
+    """
+    from numba.core import sigutils
+    from numba.core.ccallback import CFunc
+
+    _cache_folder_checked()
+    args, return_type = sigutils.normalize_signature(signature)
+
+    def compile_cfunc(func):
+        compiled = CFunc(func, (args, return_type), locals={}, options=options)
+        compiled._cache = package_cache_class(caching.FunctionCache, ())(func)
+        compiled.compile()
+        return compiled
+
+    return compile_cfunc

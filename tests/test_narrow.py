@@ -164,22 +164,32 @@ def test_narrow_epoch_is_bitwise_reproducible(dtype, monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_small_network_trains_narrow_and_a_wide_one_does_not():
-    """Which kernel a fit compiles: narrow for 2-8-8-1, general past 32 units."""
+def test_a_small_network_trains_narrow_and_a_wide_one_does_not(monkeypatch):
+    """Which skeleton a fit runs: narrow for 2-8-8-1, general past 8 units."""
     from fastmlp import FastMLPClassifier
+    from fastmlp.kernels.cpu import epoch
 
+    calls = []
+    general, narrow_kernel = epoch.train_epoch_skeleton, narrow.narrow_epoch_kernel
+
+    def count_general(*args):
+        calls.append("general")
+        return general(*args)
+
+    def count_narrow(lanes):
+        calls.append(("narrow", lanes))
+        return narrow_kernel(lanes)
+
+    monkeypatch.setattr(epoch, "train_epoch_skeleton", count_general)
+    monkeypatch.setattr(narrow, "narrow_epoch_kernel", count_narrow)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
-    before = set(specialised_kernels())
     FastMLPClassifier((8, 8), activation="tanh", max_iter=2).fit(X, y)
-    made = {key[0] for key in set(specialised_kernels()) - before}
-    assert "narrow_epoch_kernel" in {key[0] for key in specialised_kernels()}
-    assert "train_epoch_kernel" not in made
-    before = set(specialised_kernels())
+    assert set(calls) == {("narrow", 8)}
+    calls.clear()
     FastMLPClassifier((40,), activation="tanh", max_iter=2).fit(X, y)
-    made = {key[0] for key in set(specialised_kernels()) - before}
-    assert "narrow_epoch_kernel" not in made
+    assert set(calls) == {"general"}
 
 
 def test_narrow_epoch_keeps_a_diverged_loss_visible(monkeypatch):
@@ -228,17 +238,23 @@ def test_narrow_epoch_keeps_a_diverged_loss_visible(monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_warmup_with_narrow_compiles_the_narrow_epoch_of_the_defaults():
-    """``warmup(narrow=True)`` also readies the narrow epoch of the default
-    binary, multiclass and regression configurations (relu, adam)."""
+def test_warmup_with_narrow_compiles_the_narrow_epoch_and_the_default_pieces():
+    """``warmup(narrow=True)`` also readies the narrow skeleton, and the pieces
+    of the default binary, multiclass and regression configurations (relu)."""
     import fastmlp
+    from fastmlp.kernels.cpu import pieces
 
     fastmlp.warmup(("float32",), narrow=True)
-    made = {key[1] for key in specialised_kernels() if key[0] == "narrow_epoch_kernel"}
-    relu, adam = A["relu"], S["adam"]
-    for output, loss in [
-        (A["logistic"], L["binary_log_loss"]),
-        (A["softmax"], L["log_loss"]),
-        (A["identity"], L["squared_error"]),
+    assert ("narrow_epoch_kernel", (8,)) in specialised_kernels()
+    assert specialised_kernels()[("narrow_epoch_kernel", (8,))].signatures
+    made = pieces.made_pieces()
+    for kind, code in [
+        ("activation", A["relu"]),
+        ("activation", A["logistic"]),
+        ("activation", A["softmax"]),
+        ("activation", A["identity"]),
+        ("output_delta", L["binary_log_loss"]),
+        ("output_delta", L["log_loss"]),
+        ("output_delta", L["squared_error"]),
     ]:
-        assert (relu, output, loss, adam, False, 8) in made
+        assert (kind, code, "float32") in made

@@ -27,6 +27,7 @@ One concern per module, each depending only on those above it:
 ========================  ===================================================
 """
 
+from .compiled import cache_stats, compiled_kernels
 from .elementwise import FASTMATH_EXACT
 from .epoch import loss_grad, loss_grad_sparse, train_epoch, train_epoch_sparse
 from .fpenv import flush_denormals_enter, flush_denormals_exit
@@ -42,7 +43,7 @@ from .layers import (
 from .losses import loss_output_delta
 from .optimizers import adam_update, sgd_update
 from .predict import SMALL_LAYER_WORK, forward, forward_sparse, predict_chunk_rows
-from .specialise import cache_stats, specialised_kernels
+from .specialise import specialised_kernels
 from .views import as_matrix, borrow, flat_rows, to_device, to_host
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "as_matrix",
     "borrow",
     "cache_stats",
+    "compiled_kernels",
     "dense_forward",
     "dense_grad",
     "flat_rows",

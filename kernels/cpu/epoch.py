@@ -1,52 +1,47 @@
 """The whole-network drivers: full-batch loss/gradient and one training epoch.
 
-Both are compiled per configuration (:mod:`.specialise`): the input kind
-(dense or CSR), the activation, loss and solver codes and whether an L1
-penalty is on are constants of the compiled code.
-numba removes the branches they rule out before typing them, so a fit
-compiles the code it runs and nothing else. The small configuration-free
-work (layout offsets, batch buffers, the row index of a full batch) is done
-by the Python wrappers, so the compiled code calls no numpy allocator.
+Both are *skeletons* (see :mod:`.pieces`): compiled once per dtype and input
+kind (dense or CSR), they know no configuration. The activations, their
+derivative and the output loss come in as piece addresses; the solver and the
+L1 switch are run-time values. A new configuration therefore compiles only
+its missing pieces, never a skeleton again. The small configuration-free work
+(layout offsets, batch buffers, the row index of a full batch) is done by the
+Python wrappers, so the compiled code calls no numpy allocator.
 """
 
 import numpy as np
-from numba import types
-from numba.core.errors import TypingError
 from numba.extending import overload
 
 from .._cache import njit
 from ._common import ADAM, JIT_OPTIONS
-from .gemm import blas_nn
-from .layers import (
-    _bias_activate_rows,
-    _bias_grad,
-    _delta_blas,
-    _grad_blas,
-    sparse_dense_forward,
-    sparse_dense_grad,
-)
-from .losses import _add_l1_sign, _sum_abs, _sum_squares, loss_output_delta
+from .gemm import blas_nn, blas_nt
+from .layers import _bias_grad, _grad_blas, sparse_dense_grad, sparse_product
+from .losses import _add_l1_sign, _sum_abs, _sum_squares
 from .narrow import narrow_epoch, narrow_lanes
 from .network import (
-    borrow_all,
     gather_rows,
     gather_targets,
+    input_arrays,
     layout_offsets,
     shuffle_order,
 )
 from .optimizers import adam_update, sgd_update
-from .specialise import specialised
+from .pieces import (
+    BACKWARD,
+    DERIVATIVE,
+    FORWARD,
+    HIDDEN,
+    OUTPUT,
+    OUTPUT_DELTA,
+    call_float64,
+    call_void,
+    piece_addresses,
+)
 from .views import as_matrix, borrow
 
 
-def _literal(value, name):
-    if not isinstance(value, types.Literal):
-        raise TypingError(f"{name} must be a compile-time constant")
-    return value.literal_value
-
-
 def _batch_loss_grad(
-    X,
+    csr,
     Xb,
     rows,
     Yb,
@@ -63,32 +58,36 @@ def _batch_loss_grad(
     act_buf,
     delta_buf,
     l1,
-    hidden_activation,
-    output_activation,
-    loss,
-    has_l1,
+    fns,
 ):
     """Forward, loss and backward for one batch of m rows; returns the loss.
 
-    The batch is rows ``rows`` of ``X``: for a dense X gathered into
-    ``Xb[m, n_0]``, for a CSR X (a tuple) read in place by the first layer
-    (``Xb`` then has no rows). The last four arguments are compile-time
-    constants (literals): the codes and ``has_l1``. Every matrix product goes
-    to BLAS: the own loops, faster on products below ~640-4,096
-    multiply-adds alone (``bench.gemm``), made no measurable difference to a
-    whole playground batch (2.77 vs 2.77 us) and cost 2-3 s of compile.
+    The batch is rows ``rows`` of the training set: of the dense ``X``,
+    gathered into ``Xb[m, n_0]``, or, when ``csr = (indptr, indices, data)``
+    holds a CSR matrix (``indptr`` not empty), read in place by the first
+    layer (``Xb`` then has no rows). The input kind is a run-time value: one
+    compiled skeleton serves both. ``fns`` holds the configuration's piece
+    addresses (:func:`.pieces.piece_addresses`): the bias + activation of the
+    hidden and output layers, the hidden derivative and the output
+    loss/delta. Every matrix product goes to BLAS: the own loops, faster on
+    products below ~640-4,096 multiply-adds alone (``bench.gemm``), made no
+    measurable difference to a whole playground batch (2.77 vs 2.77 us) and
+    cost 2-3 s of compile.
 
     ``sq_coef`` is ``sum(W ** 2)`` over all coefficients (the L2 penalty),
-    passed in because the optimizer computed it in its own pass. ``has_l1``
-    adds ``l1 * sum|W| / sw_sum`` to the loss and ``l1 * sign(W) / sw_sum``
-    to the coefficient gradients (``sign(0) = 0``).
+    passed in because the optimizer computed it in its own pass. A nonzero
+    ``l1`` adds ``l1 * sum|W| / sw_sum`` to the loss and ``l1 * sign(W) /
+    sw_sum`` to the coefficient gradients (``sign(0) = 0``).
     """
     raise NotImplementedError("only inside numba-compiled code")
 
 
-@overload(_batch_loss_grad, jit_options=JIT_OPTIONS, prefer_literal=True)
+# An overload, not an inlined function: numba deep-copies an inlined
+# function's IR at each call site (seconds for this one), while an overload's
+# implementation is compiled once per signature and called.
+@overload(_batch_loss_grad, jit_options=JIT_OPTIONS)
 def _ov_batch_loss_grad(
-    X,
+    csr,
     Xb,
     rows,
     Yb,
@@ -105,26 +104,10 @@ def _ov_batch_loss_grad(
     act_buf,
     delta_buf,
     l1,
-    hidden_activation,
-    output_activation,
-    loss,
-    has_l1,
+    fns,
 ):
-    return _batch_impl(
-        isinstance(X, types.BaseTuple),
-        _literal(hidden_activation, "hidden_activation"),
-        _literal(output_activation, "output_activation"),
-        _literal(loss, "loss"),
-        _literal(has_l1, "has_l1"),
-    )
-
-
-def _batch_impl(csr, hidden, output, loss_code, use_l1):
-    """The batch code of one configuration; its branches on these constants
-    are removed before typing."""
-
     def impl(
-        X,
+        csr,
         Xb,
         rows,
         Yb,
@@ -141,13 +124,13 @@ def _batch_impl(csr, hidden, output, loss_code, use_l1):
         act_buf,
         delta_buf,
         l1,
-        hidden_activation,
-        output_activation,
-        loss,
-        has_l1,
+        fns,
     ):
+        indptr, indices, data = csr
+        sparse = indptr.shape[0] > 0
         m = rows.shape[0]
         n_layers = layer_sizes.shape[0] - 1
+        use_l1 = l1 != 0.0
 
         # forward: layer l's output lives in slot l + 1 of act_buf
         A = Xb
@@ -157,20 +140,12 @@ def _batch_impl(csr, hidden, output, loss_code, use_l1):
             W = as_matrix(params, coef_off[l], fi, fo)
             b = params[icpt_off[l] : icpt_off[l] + fo]
             Z = as_matrix(act_buf, cap * slot_off[l + 1], m, fo)
-            last = l == n_layers - 1
-            if csr and l == 0:
-                if last:
-                    sparse_dense_forward(X[0], X[1], X[2], rows, W, b, output, Z)
-                else:
-                    sparse_dense_forward(X[0], X[1], X[2], rows, W, b, hidden, Z)
+            if sparse and l == 0:
+                sparse_product(indptr, indices, data, rows, W, Z)
             else:
                 blas_nn(A, W, Z)
-                for i0 in range(0, m, 8):
-                    i1 = i0 + 8 if i0 + 8 < m else m
-                    if last:
-                        _bias_activate_rows(Z, b, i0, i1, output)
-                    else:
-                        _bias_activate_rows(Z, b, i0, i1, hidden)
+            f = fns[OUTPUT] if l == n_layers - 1 else fns[HIDDEN]
+            call_void(f, (Z, b, m, fo, FORWARD))
             A = Z
 
         if swb.shape[0] > 0:
@@ -183,7 +158,7 @@ def _batch_impl(csr, hidden, output, loss_code, use_l1):
 
         fo = layer_sizes[n_layers]
         D = as_matrix(delta_buf, cap * slot_off[n_layers], m, fo)
-        total = loss_output_delta(A, Yb, swb, loss_code, D)
+        total = call_float64(fns[OUTPUT_DELTA], (A, Yb, swb, D, m, fo, swb.shape[0]))
         value = total * scale + 0.5 * alpha * sq_coef * scale
         if use_l1:
             value += l1 * _sum_abs(params, icpt_off[0]) * scale
@@ -197,8 +172,10 @@ def _batch_impl(csr, hidden, output, loss_code, use_l1):
             gb = grads[icpt_off[l] : icpt_off[l] + fo]
             # The batch's input (l == 0) or layer l's output.
             A_in = Xb if l == 0 else as_matrix(act_buf, cap * slot_off[l], m, fi)
-            if csr and l == 0:
-                sparse_dense_grad(X[0], X[1], X[2], rows, D, W, alpha, scale, gW, gb)
+            if sparse and l == 0:
+                sparse_dense_grad(
+                    indptr, indices, data, rows, D, W, alpha, scale, gW, gb
+                )
             else:
                 a = W.dtype.type(alpha)
                 sc = W.dtype.type(scale)
@@ -208,7 +185,9 @@ def _batch_impl(csr, hidden, output, loss_code, use_l1):
                 _add_l1_sign(gW, W, l1 * scale)
             if l > 0:
                 D_prev = as_matrix(delta_buf, cap * slot_off[l], m, fi)
-                _delta_blas(D, W, A_in, hidden, D_prev)
+                blas_nt(D, W, D_prev)
+                if fns[DERIVATIVE] != 0:
+                    call_void(fns[DERIVATIVE], (A_in, D_prev, m, fi, BACKWARD))
                 D = D_prev
         return value
 
@@ -218,53 +197,49 @@ def _batch_impl(csr, hidden, output, loss_code, use_l1):
 # --------------------------------------------------------------------------
 # full-batch loss and gradient (L-BFGS)
 # --------------------------------------------------------------------------
-@specialised
-def loss_grad_kernel(csr, hidden, output, loss, use_l1):
-    """The compiled :func:`loss_grad` for one configuration (constants)."""
-
-    @njit(cache=True, **JIT_OPTIONS)
-    def loss_grad_compiled(
+@njit(cache=True, **JIT_OPTIONS)
+def loss_grad_skeleton(
+    X,
+    indptr,
+    indices,
+    data,
+    rows,
+    Y,
+    sw,
+    params,
+    layer_sizes,
+    alpha,
+    l1,
+    grads,
+    act_buf,
+    delta_buf,
+    coef_off,
+    icpt_off,
+    slot_off,
+    fns,
+):
+    """The compiled :func:`loss_grad`: one batch of every row (see
+    :func:`_batch_loss_grad`); one per dtype, dense or CSR ``X``."""
+    return _batch_loss_grad(
+        (indptr, indices, data),
         X,
-        Xb,
         rows,
         Y,
         sw,
         params,
         layer_sizes,
+        coef_off,
+        icpt_off,
+        slot_off,
+        rows.shape[0],
         alpha,
+        _sum_squares(params, icpt_off[0]),
         grads,
         act_buf,
         delta_buf,
         l1,
-        coef_off,
-        icpt_off,
-        slot_off,
-    ):
-        return _batch_loss_grad(
-            X,
-            Xb,
-            rows,
-            Y,
-            sw,
-            params,
-            layer_sizes,
-            coef_off,
-            icpt_off,
-            slot_off,
-            rows.shape[0],
-            alpha,
-            _sum_squares(params, icpt_off[0]),
-            grads,
-            act_buf,
-            delta_buf,
-            l1,
-            hidden,
-            output,
-            loss,
-            use_l1,
-        )
-
-    return loss_grad_compiled
+        fns,
+    )
 
 
 def loss_grad(
@@ -286,34 +261,25 @@ def loss_grad(
 
     ``X`` is ``X[n, n_0]`` or a CSR tuple ``(indptr, indices, data)`` of n
     rows. ``act_buf`` and ``delta_buf`` hold at least ``n * sum(layer_sizes)``
-    entries; ``l1`` (default 0) is the L1 strength (see contract). Runs the
-    :func:`loss_grad_kernel` of this configuration.
+    entries; ``l1`` (default 0) is the L1 strength (see contract). Runs
+    :func:`loss_grad_skeleton` with this configuration's pieces.
     """
-    csr = isinstance(X, tuple)
     n = Y.shape[0]
-    l1 = float(l1)
-    kernel = loss_grad_kernel(
-        csr,
-        int(hidden_activation),
-        int(output_activation),
-        int(loss),
-        l1 != 0.0,
-    )
-    Xb = np.empty((0, int(layer_sizes[0])), dtype=Y.dtype) if csr else X
-    return kernel(
-        X,
-        Xb,
+    fns = piece_addresses(hidden_activation, output_activation, loss, Y.dtype)
+    return loss_grad_skeleton(
+        *input_arrays(X, layer_sizes[0], Y.dtype),
         np.arange(n),
         Y,
         sw,
         params,
         layer_sizes,
         float(alpha),
+        float(l1),
         grads,
         act_buf,
         delta_buf,
-        l1,
         *layout_offsets(layer_sizes),
+        fns,
     )
 
 
@@ -328,121 +294,121 @@ def loss_grad_sparse(indptr, indices, data, *args):
 # --------------------------------------------------------------------------
 # one training epoch
 # --------------------------------------------------------------------------
-@specialised
-def train_epoch_kernel(csr, hidden, output, loss, solver, use_l1):
-    """The compiled epoch for one configuration (see the module docstring).
+@njit(cache=True, **JIT_OPTIONS)
+def train_epoch_skeleton(
+    X,
+    indptr,
+    indices,
+    data,
+    Y,
+    sw,
+    sample_idx,
+    seed,
+    params,
+    grads,
+    layer_sizes,
+    batch_size,
+    solver,
+    hyper,
+    opt_m,
+    opt_v,
+    step,
+    act_buf,
+    delta_buf,
+    ybuf,
+    swbuf,
+    coef_off,
+    icpt_off,
+    slot_off,
+    fns,
+):
+    """The compiled epoch (see :func:`train_epoch`); one per dtype, dense or
+    CSR ``X``, whatever the configuration (its pieces are ``fns``)."""
+    if seed >= 0:
+        shuffle_order(sample_idx, seed)
+    n = sample_idx.shape[0]
+    n_in = layer_sizes[0]
+    n_out = layer_sizes[layer_sizes.shape[0] - 1]
+    weighted = sw.shape[0] > 0
 
-    Each configuration compiles once per dtype, on first use, and is cached on
-    disk like every kernel (the constants are in numba's cache key).
-    """
+    # Owner-less views (arguments live for the whole call): views of
+    # them cost no reference counting.
+    X, Y, sw, sample_idx = borrow(X), borrow(Y), borrow(sw), borrow(sample_idx)
+    csr = (borrow(indptr), borrow(indices), borrow(data))
+    sparse = indptr.shape[0] > 0
+    params, grads = borrow(params), borrow(grads)
+    opt_m, opt_v, step = borrow(opt_m), borrow(opt_v), borrow(step)
+    layer_sizes, act_buf, delta_buf = (
+        borrow(layer_sizes),
+        borrow(act_buf),
+        borrow(delta_buf),
+    )
+    ybuf, swbuf = borrow(ybuf), borrow(swbuf)
+    coef_off, icpt_off, slot_off = (
+        borrow(coef_off),
+        borrow(icpt_off),
+        borrow(slot_off),
+    )
+    fns = borrow(fns)
 
-    @njit(cache=True, **JIT_OPTIONS)
-    def train_epoch_compiled(
-        X,
-        Y,
-        sw,
-        sample_idx,
-        seed,
-        params,
-        grads,
-        layer_sizes,
-        batch_size,
-        hyper,
-        opt_m,
-        opt_v,
-        step,
-        act_buf,
-        delta_buf,
-        ybuf,
-        swbuf,
-        coef_off,
-        icpt_off,
-        slot_off,
-    ):
-        if seed >= 0:
-            shuffle_order(sample_idx, seed)
-        n = sample_idx.shape[0]
-        n_in = layer_sizes[0]
-        n_out = layer_sizes[layer_sizes.shape[0] - 1]
-        weighted = sw.shape[0] > 0
+    n_coef = icpt_off[0]
+    lr = hyper[0]
+    momentum = hyper[1]
+    nesterov = hyper[2] != 0.0
+    beta1 = hyper[3]
+    beta2 = hyper[4]
+    eps = hyper[5]
+    alpha = hyper[6]
+    l1 = hyper[7]
 
-        # Owner-less views (arguments live for the whole call): views of
-        # them cost no reference counting.
-        Xo, Y, sw, sample_idx = borrow_all(X), borrow(Y), borrow(sw), borrow(sample_idx)
-        params, grads = borrow(params), borrow(grads)
-        opt_m, opt_v, step = borrow(opt_m), borrow(opt_v), borrow(step)
-        layer_sizes, act_buf, delta_buf = (
-            borrow(layer_sizes),
-            borrow(act_buf),
-            borrow(delta_buf),
+    sq_coef = _sum_squares(params, n_coef)
+    accumulated = 0.0
+    for start in range(0, n, batch_size):
+        m = n - start if n - start < batch_size else batch_size
+        rows = sample_idx[start : start + m]
+        # Dense rows are gathered into slot 0; CSR rows are read in place.
+        Xb = as_matrix(act_buf, 0, 0 if sparse else m, n_in)
+        Yb = as_matrix(ybuf, 0, m, n_out)
+        swb = swbuf[: m if weighted else 0]
+        if not sparse:
+            gather_rows(X, rows, Xb)
+        gather_targets(Y, sw, rows, Yb, swb)
+        batch_loss = _batch_loss_grad(
+            csr,
+            Xb,
+            rows,
+            Yb,
+            swb,
+            params,
+            layer_sizes,
+            coef_off,
+            icpt_off,
+            slot_off,
+            batch_size,
+            alpha,
+            sq_coef,
+            grads,
+            act_buf,
+            delta_buf,
+            l1,
+            fns,
         )
-        ybuf, swbuf = borrow(ybuf), borrow(swbuf)
-        coef_off, icpt_off, slot_off = (
-            borrow(coef_off),
-            borrow(icpt_off),
-            borrow(slot_off),
-        )
-
-        n_coef = icpt_off[0]
-        lr = hyper[0]
-        momentum = hyper[1]
-        nesterov = hyper[2] != 0.0
-        beta1 = hyper[3]
-        beta2 = hyper[4]
-        eps = hyper[5]
-        alpha = hyper[6]
-        l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
-
-        sq_coef = _sum_squares(params, n_coef)
-        accumulated = 0.0
-        for start in range(0, n, batch_size):
-            m = n - start if n - start < batch_size else batch_size
-            rows = sample_idx[start : start + m]
-            # Dense rows are gathered into slot 0; CSR rows are read in place.
-            Xb = as_matrix(act_buf, 0, 0 if csr else m, n_in)
-            Yb = as_matrix(ybuf, 0, m, n_out)
-            swb = swbuf[: m if weighted else 0]
-            if csr:
-                pass
-            else:
-                gather_rows(Xo, rows, Xb)
-            gather_targets(Y, sw, rows, Yb, swb)
-            batch_loss = _batch_loss_grad(
-                Xo,
-                Xb,
-                rows,
-                Yb,
-                swb,
-                params,
-                layer_sizes,
-                coef_off,
-                icpt_off,
-                slot_off,
-                batch_size,
-                alpha,
-                sq_coef,
-                grads,
-                act_buf,
-                delta_buf,
-                l1,
-                hidden,
-                output,
-                loss,
-                use_l1,
+        accumulated += batch_loss * m
+        if solver == ADAM:
+            step[0] += 1
+            sq_coef = adam_update(
+                params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
             )
-            accumulated += batch_loss * m
-            if solver == ADAM:
-                step[0] += 1
-                sq_coef = adam_update(
-                    params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
-                )
-            else:
-                sq_coef = sgd_update(
-                    params, grads, opt_m, lr, momentum, nesterov, n_coef
-                )
-        return accumulated / n
+        else:
+            sq_coef = sgd_update(params, grads, opt_m, lr, momentum, nesterov, n_coef)
+    return accumulated / n
 
-    return train_epoch_compiled
+
+def full_hyper(hyper):
+    """``hyper`` with its L1 entry: a 7-entry vector (no ``l1``) gets ``l1 = 0``."""
+    if hyper.shape[0] > 7:
+        return hyper
+    return np.concatenate((hyper, np.zeros(8 - hyper.shape[0], hyper.dtype)))
 
 
 def train_epoch(
@@ -477,26 +443,22 @@ def train_epoch(
     ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size *
     sum(layer_sizes)`` entries each.
 
-    Runs the :func:`train_epoch_kernel` of this configuration: shuffle,
-    gather, forward, loss, backward and the optimizer step of every minibatch
-    in one compiled call, on borrowed arrays (:func:`borrow`: views cost no
+    Runs :func:`train_epoch_skeleton` (or, for networks at most 8 units wide,
+    the narrow epoch) with this configuration's pieces: shuffle, gather,
+    forward, loss, backward and the optimizer step of every minibatch in one
+    compiled call, on borrowed arrays (:func:`borrow`: views cost no
     reference counting).
     """
     csr = isinstance(X, tuple)
     batch_size = int(batch_size)
-    l1 = hyper[7] if hyper.shape[0] > 7 else 0.0
-    codes = (
-        int(hidden_activation),
-        int(output_activation),
-        int(loss),
-        int(solver),
-        bool(l1 != 0.0),
-    )
+    hyper = full_hyper(hyper)
+    fns = piece_addresses(hidden_activation, output_activation, loss, Y.dtype)
     coef_off, icpt_off, slot_off = layout_offsets(layer_sizes)
     lanes = 0 if csr else narrow_lanes(layer_sizes)
     if lanes:
         return narrow_epoch(
-            codes,
+            fns,
+            int(solver),
             lanes,
             X,
             Y,
@@ -517,9 +479,8 @@ def train_epoch(
     n_out = int(layer_sizes[-1])
     ybuf = np.empty(batch_size * n_out, dtype=Y.dtype)
     swbuf = np.empty(batch_size if sw.shape[0] else 0, dtype=Y.dtype)
-    kernel = train_epoch_kernel(csr, *codes)
-    return kernel(
-        X,
+    return train_epoch_skeleton(
+        *input_arrays(X, layer_sizes[0], Y.dtype),
         Y,
         sw,
         sample_idx,
@@ -528,6 +489,7 @@ def train_epoch(
         grads,
         layer_sizes,
         batch_size,
+        int(solver),
         hyper,
         opt_m,
         opt_v,
@@ -539,6 +501,7 @@ def train_epoch(
         coef_off,
         icpt_off,
         slot_off,
+        fns,
     )
 
 
@@ -546,7 +509,7 @@ def train_epoch_sparse(indptr, indices, data, *args):
     """``train_epoch`` for a CSR ``X`` (indptr, indices, data): never densified.
 
     The first layer reads each batch's CSR rows in place
-    (:func:`sparse_dense_forward`, :func:`sparse_dense_grad`). The other
+    (:func:`sparse_product`, :func:`sparse_dense_grad`). The other
     arguments are :func:`train_epoch`'s, in its order.
     """
     return train_epoch((indptr, indices, data), *args)

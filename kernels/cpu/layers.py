@@ -294,25 +294,37 @@ def dense_grad(A, D, W, alpha, scale, gW, gb):
 # --------------------------------------------------------------------------
 # sparse first layer (CSR input, never densified)
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
-    """``out[m, n] = f(X[rows] @ W[k, n] + b)`` for CSR ``X`` (indptr, indices, data).
+@njit(inline="always", **JIT_OPTIONS)
+def sparse_product(indptr, indices, data, rows, W, out):
+    """``out[m, n] = X[rows] @ W[k, n]`` for CSR ``X`` (indptr, indices, data).
 
-    Row ``i`` of ``out`` is ``b + sum_p data[p] * W[indices[p]]`` over the
-    stored entries ``p`` of CSR row ``rows[i]``.
+    Row ``i`` of ``out`` is ``sum_p data[p] * W[indices[p]]`` over the stored
+    entries ``p`` of CSR row ``rows[i]`` (the bias and activation follow, as
+    after a dense product).
     """
     n = W.shape[1]
-    m = rows.shape[0]
-    for i in range(m):
+    for i in range(rows.shape[0]):
         oi = out[i]
         for j in range(n):
-            oi[j] = b[j]
+            oi[j] = 0.0
         r = rows[i]
         for p in range(indptr[r], indptr[r + 1]):
             v = data[p]
             wk = W[indices[p]]
             for j in range(n):
                 oi[j] += v * wk[j]
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
+    """``out[m, n] = f(X[rows] @ W[k, n] + b)`` for CSR ``X`` (indptr, indices, data).
+
+    Row ``i`` of ``out`` is ``f(sum_p data[p] * W[indices[p]] + b)`` over the
+    stored entries ``p`` of CSR row ``rows[i]``.
+    """
+    m = rows.shape[0]
+    sparse_product(indptr, indices, data, rows, W, out)
+    _add_bias_rows(out, b, np.int64(0), m)
     _activate_rows(out, np.int64(0), m, activation)
 
 

@@ -1,6 +1,8 @@
 """The output loss with its delta, and the L2/L1 penalty terms."""
 
 import numpy as np
+from numba.extending import overload
+from numba.np.numpy_support import as_dtype
 
 from .._cache import njit
 from ._common import BINARY_LOG, FASTMATH, LOG, POISSON, SQUARED
@@ -10,12 +12,100 @@ from .elementwise import clip
 # --------------------------------------------------------------------------
 # loss
 # --------------------------------------------------------------------------
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
-def loss_output_delta(P, Y, sw, loss, delta):
+def _epsilon(P):
+    """``np.finfo(P.dtype).eps`` as a constant (numba's finfo costs ~0.1 s of
+    compile in every function that asks)."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+@overload(_epsilon)
+def _ov_epsilon(P):
+    eps = float(np.finfo(as_dtype(P.dtype)).eps)
+    return lambda P: eps
+
+
+def _row_loss(pi, yi, n, eps, loss):
+    """Row ``i``'s loss ``loss_i`` (see contract) for a loss code."""
+    raise NotImplementedError("only inside numba-compiled code")
+
+
+def _squared_row(pi, yi, n, eps, loss):
+    row = 0.0
+    for j in range(n):
+        r = pi[j] - yi[j]
+        row += r * r
+    return 0.5 * row / n
+
+
+def _log_row(pi, yi, n, eps, loss):
+    row = 0.0
+    for j in range(n):
+        if yi[j] != 0.0:
+            p = clip(pi[j], eps, 1.0 - eps)
+            row -= yi[j] * np.log(p)
+    return row
+
+
+def _binary_log_row(pi, yi, n, eps, loss):
+    row = 0.0
+    for j in range(n):
+        p = clip(pi[j], eps, 1.0 - eps)
+        if yi[j] != 0.0:
+            row -= yi[j] * np.log(p)
+        if yi[j] != 1.0:
+            row -= (1.0 - yi[j]) * np.log(1.0 - p)
+    return row
+
+
+def _poisson_row(pi, yi, n, eps, loss):
+    row = 0.0
+    for j in range(n):
+        y = yi[j]
+        if y != 0.0:
+            row += y * np.log(y / pi[j])
+        row += pi[j] - y
+    return row
+
+
+_ROW_LOSSES = {
+    SQUARED: _squared_row,
+    LOG: _log_row,
+    BINARY_LOG: _binary_log_row,
+    POISSON: _poisson_row,
+}
+
+
+@overload(_row_loss, jit_options={"fastmath": FASTMATH, "error_model": "numpy"},
+          prefer_literal=True)  # fmt: skip
+def _ov_row_loss(pi, yi, n, eps, loss):
+    # A literal code (a loss piece) compiles its one loss; a run-time code
+    # (the contract kernel) every one.
+    code = getattr(loss, "literal_value", None)
+    if code is not None:
+        return _ROW_LOSSES[code]
+    rows = {k: njit(inline="always", fastmath=FASTMATH, error_model="numpy")(f)
+            for k, f in _ROW_LOSSES.items()}  # fmt: skip
+    squared, log, binary, poisson = (
+        rows[k] for k in (SQUARED, LOG, BINARY_LOG, POISSON)
+    )
+
+    def any_loss(pi, yi, n, eps, loss):
+        if loss == SQUARED:
+            return squared(pi, yi, n, eps, loss)
+        if loss == LOG:
+            return log(pi, yi, n, eps, loss)
+        if loss == BINARY_LOG:
+            return binary(pi, yi, n, eps, loss)
+        return poisson(pi, yi, n, eps, loss)
+
+    return any_loss
+
+
+def _output_delta(P, Y, sw, loss, delta):
     """``delta = (P - Y) * sw``; returns ``sum_i sw_i * loss_i`` (see contract)."""
     m = P.shape[0]
     n = P.shape[1]
-    eps = np.finfo(P.dtype).eps
+    eps = _epsilon(P)
     weighted = sw.shape[0] > 0
     total = 0.0
     for i in range(m):
@@ -25,34 +115,22 @@ def loss_output_delta(P, Y, sw, loss, delta):
         pi = P[i]
         yi = Y[i]
         di = delta[i]
-        row = 0.0
-        if loss == SQUARED:
-            for j in range(n):
-                r = pi[j] - yi[j]
-                row += r * r
-            row = 0.5 * row / n
-        elif loss == LOG:
-            for j in range(n):
-                if yi[j] != 0.0:
-                    p = clip(pi[j], eps, 1.0 - eps)
-                    row -= yi[j] * np.log(p)
-        elif loss == BINARY_LOG:
-            for j in range(n):
-                p = clip(pi[j], eps, 1.0 - eps)
-                if yi[j] != 0.0:
-                    row -= yi[j] * np.log(p)
-                if yi[j] != 1.0:
-                    row -= (1.0 - yi[j]) * np.log(1.0 - p)
-        elif loss == POISSON:
-            for j in range(n):
-                y = yi[j]
-                if y != 0.0:
-                    row += y * np.log(y / pi[j])
-                row += pi[j] - y
-        total += w * row
+        total += w * _row_loss(pi, yi, n, eps, loss)
         for j in range(n):
             di[j] = (pi[j] - yi[j]) * w
     return total
+
+
+#: The loss pieces' code: :func:`_output_delta` compiled with a literal code.
+output_delta_rows = njit(fastmath=FASTMATH, error_model="numpy", inline="always")(
+    _output_delta
+)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_output_delta(P, Y, sw, loss, delta):
+    """``delta = (P - Y) * sw``; returns ``sum_i sw_i * loss_i`` (see contract)."""
+    return output_delta_rows(P, Y, sw, loss, delta)
 
 
 # --------------------------------------------------------------------------

@@ -31,10 +31,19 @@ import numpy as np
 
 from .._cache import njit
 from ._common import ADAM, JIT_OPTIONS
-from .layers import _activate_rows, _derivative_rows
-from .losses import _sum_squares, loss_output_delta
-from .network import borrow_all, gather_rows, gather_targets, shuffle_order
+from .losses import _sum_squares
+from .network import gather_rows, gather_targets, shuffle_order
 from .optimizers import _adam_range, _sgd_range, adam_coefficients
+from .pieces import (
+    BACKWARD,
+    DERIVATIVE,
+    FORWARD,
+    HIDDEN,
+    OUTPUT,
+    OUTPUT_DELTA,
+    call_float64,
+    call_void,
+)
 from .specialise import specialised
 from .views import as_matrix, borrow, lanes_axpy, lanes_copy, local_vector
 
@@ -118,12 +127,12 @@ def _finish_grad_row(g, acc, w, alpha, scale, c1, use_l1):
 
 
 @specialised
-def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
-    """The compiled narrow epoch for one configuration and lane count.
-
-    ``hidden``, ``output``, ``loss``, ``solver`` are codes, ``use_l1`` a bool
-    and ``lanes`` the padded width ``K`` (one of :data:`LANE_CLASSES`): all
-    constants of the compiled code. Cached on disk like every kernel.
+def narrow_epoch_kernel(lanes):
+    """The compiled narrow epoch for one lane count ``K`` (one of
+    :data:`LANE_CLASSES`, a constant of the code), whatever the configuration:
+    the activations, derivative and loss are pieces called by address
+    (``fns``, see :mod:`.pieces`), the solver and L1 are run-time values.
+    Cached on disk like every kernel.
     """
     K = lanes
     KK = lanes * lanes
@@ -146,6 +155,8 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
         scratch,
         coef_off,
         icpt_off,
+        fns,
+        solver,
     ):
         if seed >= 0:
             shuffle_order(sample_idx, seed)
@@ -155,7 +166,6 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
         weighted = sw.shape[0] > 0
         stride = (K + 1) * K
         slot = batch_size * K
-        zero = np.int64(0)
         # the zeroed scratch, in order: P, G, M1, M2, acts, deltas, out, ybuf, swbuf
         scratch = borrow(scratch)
         size = n_layers * stride
@@ -171,7 +181,7 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
         ybuf = scratch[at : at + batch_size * n_out]
         swbuf = scratch[at + batch_size * n_out : at + batch_size * (n_out + 1)]
 
-        X, Y, sw, sample_idx = borrow_all(X), borrow(Y), borrow(sw), borrow(sample_idx)
+        X, Y, sw, sample_idx = borrow(X), borrow(Y), borrow(sw), borrow(sample_idx)
         params, grads, opt_m, opt_v = (
             borrow(params),
             borrow(grads),
@@ -195,7 +205,9 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
         momentum = params.dtype.type(hyper[1])
         nesterov = hyper[2] != 0.0
         alpha = hyper[6]
-        l1 = hyper[7] if hyper.shape[0] > 7 else hyper.dtype.type(0)
+        l1 = hyper[7]
+        use_l1 = l1 != 0.0
+        fns = borrow(fns)
         # a row's accumulator, kept in registers
         acc = local_vector(P.dtype, K)
         zeros = local_vector(P.dtype, K)
@@ -213,31 +225,34 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
             gather_rows(X, rows, as_matrix(acts, 0, m, K))
             gather_targets(Y, sw, rows, Yb, swb)
 
-            # forward, by row: z = b + sum_k a[k] W[k, :] over the real k
+            # forward, by row: z = sum_k a[k] W[k, :] over the real k, then
+            # the bias and activation piece on the layer's m x K block
             for l in range(n_layers):
                 fi = layer_sizes[l]
                 block = as_matrix(P, l * stride, K + 1, K)
                 A = as_matrix(acts, l * slot, m, K)
                 Z = as_matrix(acts, (l + 1) * slot, m, K)
-                bias = block[K]
                 for r in range(m):
                     a = A[r]
-                    lanes_copy(acc, bias, K)
+                    lanes_copy(acc, zeros, K)
                     for k in range(fi):
                         lanes_axpy(acc, a[k], block[k], K)
                     lanes_copy(Z[r], acc, K)
                 if l < n_layers - 1:
-                    _activate_rows(Z, zero, m, hidden)
+                    call_void(fns[HIDDEN], (Z, block[K], m, K, FORWARD))
 
-            # output activation and loss on the real output lanes
+            # output bias, activation and loss on the real output lanes
             O = as_matrix(out, 0, m, n_out)
             Zl = as_matrix(acts, n_layers * slot, m, K)
             for r in range(m):
                 for j in range(n_out):
                     O[r, j] = Zl[r, j]
-            _activate_rows(O, zero, m, output)
+            out_bias = as_matrix(P, (n_layers - 1) * stride, K + 1, K)[K]
+            call_void(fns[OUTPUT], (O, out_bias, m, n_out, FORWARD))
             Dout = as_matrix(out, batch_size * n_out, m, n_out)
-            total = loss_output_delta(O, Yb, swb, loss, Dout)
+            total = call_float64(
+                fns[OUTPUT_DELTA], (O, Yb, swb, Dout, m, n_out, swb.shape[0])
+            )
             if weighted:
                 sw_sum = 0.0
                 for r in range(m):
@@ -296,7 +311,8 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
                         for j in range(fo):
                             lanes_axpy(acc, d[j], T[j], K)
                         lanes_copy(Dp[r], acc, K)
-                    _derivative_rows(A, Dp, zero, m, hidden)
+                    if fns[DERIVATIVE] != 0:
+                        call_void(fns[DERIVATIVE], (A, Dp, m, K, BACKWARD))
                     # the padded lanes stay zero whatever f' of a padded unit
                     for r in range(m):
                         for k in range(fi, K):
@@ -340,7 +356,8 @@ def narrow_epoch_kernel(hidden, output, loss, solver, use_l1, lanes):
 
 
 def narrow_epoch(
-    kernel_codes,
+    fns,
+    solver,
     lanes,
     X,
     Y,
@@ -358,8 +375,8 @@ def narrow_epoch(
     coef_off,
     icpt_off,
 ):
-    """Run the narrow epoch of ``kernel_codes`` (hidden, output, loss, solver,
-    use_l1) padded to ``lanes``; the other arguments are ``train_epoch``'s.
+    """Run the narrow epoch padded to ``lanes`` with the pieces ``fns`` and
+    the solver code ``solver``; the other arguments are ``train_epoch``'s.
 
     All scratch is one zeroed allocation, carved up by the kernel.
     """
@@ -370,7 +387,7 @@ def narrow_epoch(
         + (n_layers + 3) * batch_size * lanes
         + batch_size * (3 * n_out + 1)
     )
-    return narrow_epoch_kernel(*kernel_codes, lanes)(
+    return narrow_epoch_kernel(lanes)(
         X,
         Y,
         sw,
@@ -387,4 +404,6 @@ def narrow_epoch(
         np.zeros(size, params.dtype),
         coef_off,
         icpt_off,
+        fns,
+        solver,
     )

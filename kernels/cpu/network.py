@@ -2,12 +2,12 @@
 the epoch's visiting order."""
 
 import numpy as np
-from numba import types
-from numba.extending import overload
 
 from .. import param_layout
 from .._cache import njit
-from .views import borrow
+from ._common import JIT_OPTIONS
+from .gemm import blas_nn
+from .layers import sparse_product
 
 _LAYOUTS = {}
 
@@ -29,32 +29,34 @@ def layout_offsets(layer_sizes):
     return offsets
 
 
-# The whole-network kernels take ``X`` as a 2-D array or as a CSR tuple
-# ``(indptr, indices, data)``; they are compiled per input kind (a constant of
-# the specialised kernel), and this helper is resolved by X's type.
-def borrow_all(X):
-    """:func:`borrow` of a 2-D array or of each array of a CSR tuple."""
-    raise NotImplementedError("only inside numba-compiled code")
+_NO_INDEX = np.empty(0, np.int32)
 
 
-@overload(borrow_all)
-def _ov_borrow_all(X):
-    if isinstance(X, types.BaseTuple):
-        return lambda X: (borrow(X[0]), borrow(X[1]), borrow(X[2]))
-    return lambda X: borrow(X)
+def input_arrays(X, n_features, dtype):
+    """``(X, indptr, indices, data)`` as the skeletons take the input.
+
+    A dense ``X`` comes with empty CSR arrays (int32 indices, as scipy's);
+    a CSR tuple ``(indptr, indices, data)`` with an empty ``X[0, n_0]``. The
+    skeletons test ``indptr.shape[0] > 0`` at run time, so one compiled
+    skeleton per dtype serves both kinds (and int64-indexed CSR input is one
+    more signature).
+    """
+    if isinstance(X, tuple):
+        indptr, indices, data = X
+        return np.empty((0, int(n_features)), dtype), indptr, indices, data
+    return X, _NO_INDEX, _NO_INDEX, np.empty(0, dtype)
 
 
-def row_block(X, start, m):
-    """Rows ``start:start + m`` of a dense X; an empty matrix for a CSR tuple
-    (whose rows the first layer reads in place)."""
-    raise NotImplementedError("only inside numba-compiled code")
-
-
-@overload(row_block)
-def _ov_row_block(X, start, m):
-    if isinstance(X, types.BaseTuple):
-        return lambda X, start, m: X[2][:0].reshape((0, 0))
-    return lambda X, start, m: X[start : start + m]
+@njit(inline="always", **JIT_OPTIONS)
+def first_layer_product(X, csr, rows, start, m, W, out):
+    """``out = X[start:start + m] @ W``: rows of a dense ``X`` by BLAS, or,
+    when ``csr = (indptr, indices, data)`` is not empty, rows
+    ``rows[start:start + m]`` of that CSR matrix, read in place."""
+    indptr, indices, data = csr
+    if indptr.shape[0] > 0:
+        sparse_product(indptr, indices, data, rows[start : start + m], W, out)
+    else:
+        blas_nn(X[start : start + m], W, out)
 
 
 @njit(inline="always", error_model="numpy")

@@ -4,10 +4,10 @@ import numpy as np
 
 from .._cache import njit
 from ._common import FASTMATH
-from .layers import dense_forward, sparse_dense_forward
-from .network import borrow_all, layout_offsets, row_block
-from .specialise import specialised
-from .views import _keep_alive, as_matrix, borrow
+from .gemm import blas_nn
+from .network import first_layer_product, input_arrays, layout_offsets
+from .pieces import FORWARD, HIDDEN, OUTPUT, call_void, piece_addresses
+from .views import as_matrix, borrow
 
 # Prediction runs in row chunks. Networks whose layers all have fan_in *
 # fan_out below SMALL_LAYER_WORK are split over threads by the caller (row
@@ -25,82 +25,74 @@ PREDICT_CHUNK_MIN = 256
 PREDICT_BUFFER_ELEMENTS = 1 << 22
 
 
-@njit(cache=True)
 def predict_chunk_rows(layer_sizes):
     """Rows per chunk of :func:`forward` for this network (see
     ``SMALL_LAYER_WORK``); callers that split rows over threads align to it."""
-    widest = 1
-    work = 1
-    for l in range(layer_sizes.shape[0] - 1):
-        work = max(work, layer_sizes[l] * layer_sizes[l + 1])
-        if l > 0:
-            widest = max(widest, layer_sizes[l])
+    sizes = [int(s) for s in layer_sizes]
+    work = max([1] + [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)])
     if work < SMALL_LAYER_WORK:
         return PREDICT_CHUNK_SMALL
+    widest = max([1] + sizes[1:-1])
     rows = PREDICT_BUFFER_ELEMENTS // widest
     return max(PREDICT_CHUNK_MIN, min(PREDICT_CHUNK, rows))
 
 
-@specialised
-def forward_kernel(csr, hidden, output):
-    """The compiled :func:`forward` for one input kind and activation pair.
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
+def forward_skeleton(
+    X,
+    indptr,
+    indices,
+    data,
+    rows,
+    params,
+    layer_sizes,
+    out,
+    coef_off,
+    icpt_off,
+    fns,
+    buf_a,
+    buf_b,
+    chunk,
+):
+    """The compiled :func:`forward`; one per dtype, dense or CSR ``X``,
+    whatever the activations (the pieces ``fns``, see :mod:`.pieces`).
 
-    The input kind and codes are constants of the kernel: it holds the two
-    activations it uses and one kind of first layer, nothing else (see
-    :mod:`.specialise`).
+    Layers alternate between ``buf_a`` and ``buf_b`` (``chunk`` rows of the
+    widest hidden layer each); ``rows`` is ``arange(n)`` for a CSR ``X``.
     """
-
-    @njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
-    def forward_compiled(X, params, layer_sizes, out, coef_off, icpt_off):
-        n = out.shape[0]
-        n_layers = layer_sizes.shape[0] - 1
-        widest = 1
-        for l in range(1, n_layers):
-            widest = max(widest, layer_sizes[l])
-        chunk = min(predict_chunk_rows(layer_sizes), max(n, 1))
-        buf_a_owned = np.empty(chunk * widest, dtype=out.dtype)
-        buf_b_owned = np.empty(chunk * widest, dtype=out.dtype)
-        rows_owned = np.arange(n if csr else 0)
-
-        # Owner-less views (see train_epoch).
-        Xo, out, params = borrow_all(X), borrow(out), borrow(params)
-        layer_sizes, rows = borrow(layer_sizes), borrow(rows_owned)
-        coef_off, icpt_off = borrow(coef_off), borrow(icpt_off)
-        buf_a, buf_b = borrow(buf_a_owned), borrow(buf_b_owned)
-        for start in range(0, n, chunk):
-            m = min(chunk, n - start)
-            for l in range(n_layers):
-                fi = layer_sizes[l]
-                fo = layer_sizes[l + 1]
-                W = as_matrix(params, coef_off[l], fi, fo)
-                b = params[icpt_off[l] : icpt_off[l] + fo]
-                last = l == n_layers - 1
-                if last:
-                    Z = out[start : start + m]
-                elif l % 2 == 0:
-                    Z = as_matrix(buf_a, 0, m, fo)
+    n = out.shape[0]
+    n_layers = layer_sizes.shape[0] - 1
+    # Owner-less views (see train_epoch).
+    X, out, params = borrow(X), borrow(out), borrow(params)
+    csr = (borrow(indptr), borrow(indices), borrow(data))
+    layer_sizes, rows = borrow(layer_sizes), borrow(rows)
+    coef_off, icpt_off = borrow(coef_off), borrow(icpt_off)
+    buf_a, buf_b = borrow(buf_a), borrow(buf_b)
+    fns = borrow(fns)
+    for start in range(0, n, chunk):
+        m = chunk if n - start > chunk else n - start
+        for l in range(n_layers):
+            fi = layer_sizes[l]
+            fo = layer_sizes[l + 1]
+            W = as_matrix(params, coef_off[l], fi, fo)
+            b = params[icpt_off[l] : icpt_off[l] + fo]
+            last = l == n_layers - 1
+            if last:
+                Z = out[start : start + m]
+            elif l % 2 == 0:
+                Z = as_matrix(buf_a, 0, m, fo)
+            else:
+                Z = as_matrix(buf_b, 0, m, fo)
+            if l == 0:
+                first_layer_product(X, csr, rows, start, m, W, Z)
+            else:
+                if l % 2 == 1:
+                    A = as_matrix(buf_a, 0, m, fi)
                 else:
-                    Z = as_matrix(buf_b, 0, m, fo)
-                if csr and l == 0:
-                    rs = rows[start : start + m]
-                    if last:
-                        sparse_dense_forward(Xo[0], Xo[1], Xo[2], rs, W, b, output, Z)
-                    else:
-                        sparse_dense_forward(Xo[0], Xo[1], Xo[2], rs, W, b, hidden, Z)
-                else:
-                    if l == 0:
-                        A = row_block(Xo, start, m)
-                    elif l % 2 == 1:
-                        A = as_matrix(buf_a, 0, m, fi)
-                    else:
-                        A = as_matrix(buf_b, 0, m, fi)
-                    if last:
-                        dense_forward(A, W, b, output, Z)
-                    else:
-                        dense_forward(A, W, b, hidden, Z)
-        _keep_alive(buf_a_owned, buf_b_owned, rows_owned)
-
-    return forward_compiled
+                    A = as_matrix(buf_b, 0, m, fi)
+                blas_nn(A, W, Z)
+            f = fns[OUTPUT] if last else fns[HIDDEN]
+            call_void(f, (Z, b, m, fo, FORWARD))
 
 
 def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
@@ -108,13 +100,31 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
 
     ``X`` is a 2-D array or a CSR tuple ``(indptr, indices, data)`` of
     ``out.shape[0]`` rows. Releases the GIL, so callers can predict row
-    ranges in parallel threads. Runs the :func:`forward_kernel` of this
-    configuration.
+    ranges in parallel threads. Runs :func:`forward_skeleton` with this
+    configuration's pieces (its loss piece is made too, and not called).
     """
-    csr = isinstance(X, tuple)
-    kernel = forward_kernel(csr, int(hidden_activation), int(output_activation))
+    n = out.shape[0]
+    fns = piece_addresses(hidden_activation, output_activation, 0, out.dtype)
     coef_off, icpt_off, _ = layout_offsets(layer_sizes)
-    kernel(X, params, layer_sizes, out, coef_off, icpt_off)
+    widest = max([1] + [int(s) for s in layer_sizes[1:-1]])
+    chunk = min(predict_chunk_rows(layer_sizes), max(n, 1))
+    X, indptr, indices, data = input_arrays(X, layer_sizes[0], out.dtype)
+    forward_skeleton(
+        X,
+        indptr,
+        indices,
+        data,
+        np.arange(n if indptr.shape[0] else 0),
+        params,
+        layer_sizes,
+        out,
+        coef_off,
+        icpt_off,
+        fns,
+        np.empty(chunk * widest, dtype=out.dtype),
+        np.empty(chunk * widest, dtype=out.dtype),
+        chunk,
+    )
 
 
 def forward_sparse(indptr, indices, data, *args):

@@ -1,13 +1,9 @@
-"""Entry points compiled per configuration: the codes become constants.
+"""Kernels made by a factory from compile-time constants, memoised.
 
-The whole-network kernels (``train_epoch``, ``loss_grad``, ``forward``) take
-activation, loss and solver codes. Compiled with run-time codes, each holds
-every activation, loss and solver it might meet; a first fit compiled all of
-them. Here each configuration gets its own kernel: a factory makes a jitted
-closure whose codes are constants, numba types them as integer literals, and
-the helpers it calls (resolved by overloads with ``prefer_literal=True``)
-compile only the branch for that code. Each kernel is cached on disk like any
-other (numba's cache key holds the closure's constants).
+A factory makes a jitted closure whose arguments are constants of the code
+(the narrow epoch's lane count): numba types them as integer literals, and
+each value is cached on disk like any other kernel (numba's cache key holds
+the closure's constants).
 """
 
 import functools
@@ -55,18 +51,3 @@ def specialised_kernels():
     """
     with _LOCK:
         return dict(_MADE)
-
-
-def cache_stats():
-    """numba cache hits and misses, summed over :func:`specialised_kernels`.
-
-    Returns
-    -------
-    dict
-        ``{"hits": int, "misses": int}``.
-    """
-    hits = misses = 0
-    for kernel in specialised_kernels().values():
-        hits += sum(kernel.stats.cache_hits.values())
-        misses += sum(kernel.stats.cache_misses.values())
-    return {"hits": hits, "misses": misses}
