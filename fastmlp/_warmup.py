@@ -13,8 +13,14 @@ _DEFAULT_REGRESSION = ("identity", "squared_error")
 
 def _run_skeletons(dtype, narrow, index_dtypes):
     """Call every skeleton once on tiny data (relu, softmax, log loss)."""
-    from .kernels import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, cpu
-    from .kernels import param_layout, workspace_size
+    from .kernels import (
+        ACTIVATION_CODES,
+        LOSS_CODES,
+        SOLVER_CODES,
+        cpu,
+        param_layout,
+        workspace_size,
+    )
 
     rng = np.random.RandomState(0)
     relu, softmax = ACTIVATION_CODES["relu"], ACTIVATION_CODES["softmax"]

@@ -322,6 +322,25 @@ def test_pieces_differ_by_code_and_dtype_and_are_made_once():
     assert pieces.piece_addresses(0, 0, 0, np.float64)[pieces.DERIVATIVE] == 0
 
 
+SPECIALISED = """
+import json, numpy as np
+from fastmlp.kernels import cpu, workspace_size
+rng = np.random.RandomState(0)
+X = rng.rand(20, 3); Y = np.eye(2)[np.arange(20) % 2]
+sizes = np.array([3, 4, 2]); n = 3 * 4 + 4 * 2 + 6
+out = []
+for hidden in (1, 2):  # logistic, then tanh: a second piece, its own entry
+    params = rng.rand(n) - 0.5
+    buf = np.empty(workspace_size(sizes, 5))
+    hyper = np.array([1e-2, 0.9, 0, 0.9, 0.999, 1e-8, 1e-4])
+    cpu.train_epoch(X, Y, np.empty(0), np.arange(20), 0, params, np.zeros(n), sizes,
+                    hidden, 4, 1, 5, 1, hyper, np.zeros(n), np.zeros(n),
+                    np.zeros(1, np.int64), buf, buf.copy())
+    out.append(params.tolist())
+print(json.dumps({"params": out, **cpu.cache_stats()}))
+"""
+
+
 @pytest.mark.integration
 def test_each_configuration_is_cached_and_loaded_on_its_own(site, tmp_path):
     # Two configurations share one skeleton and differ by one piece (the

@@ -166,8 +166,9 @@ def test_narrow_epoch_is_bitwise_reproducible(dtype, monkeypatch):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_small_network_trains_narrow_and_a_wide_one_does_not(monkeypatch):
     """Which skeleton a fit runs: narrow for 2-8-8-1, general past 8 units."""
-    from fastmlp import FastMLPClassifier
     from fastmlp.kernels.cpu import epoch
+
+    from fastmlp import FastMLPClassifier
 
     calls = []
     general, narrow_kernel = epoch.train_epoch_skeleton, narrow.narrow_epoch_kernel
@@ -241,8 +242,9 @@ def test_narrow_epoch_keeps_a_diverged_loss_visible(monkeypatch):
 def test_warmup_with_narrow_compiles_the_narrow_epoch_and_the_default_pieces():
     """``warmup(narrow=True)`` also readies the narrow skeleton, and the pieces
     of the default binary, multiclass and regression configurations (relu)."""
-    import fastmlp
     from fastmlp.kernels.cpu import pieces
+
+    import fastmlp
 
     fastmlp.warmup(("float32",), narrow=True)
     assert ("narrow_epoch_kernel", (8,)) in specialised_kernels()
