@@ -29,6 +29,7 @@ cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 OUT=${OUT:-$ROOT/bench/results/gpu_window}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 PY=${FASTMLP_PYTHON:-python3}
 SIM=${FASTMLP_GPU_WINDOW_SIM:-0}
 BUDGET=${FASTMLP_GPU_WINDOW_BUDGET_S:-450}
@@ -44,6 +45,10 @@ STAGES=$WORK/stages.txt
 if [ "$SIM" = 1 ]; then
     export NUMBA_ENABLE_CUDASIM=1
 fi
+# Python runs in $WORK, with the repository on PYTHONPATH (for bench/): a
+# folder named fastmlp in the current directory would shadow the installed
+# package (whose fastmlp.kernels is kernels/).
+export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
 
 say() { echo "$*" | tee -a "$LOG"; }
 left() { echo $((DEADLINE - $(date +%s) - RESERVE)); }
@@ -77,17 +82,18 @@ use_source_tree() {
     cp -r "$ROOT/fastmlp" "$src/fastmlp"
     rm -rf "$src/fastmlp/kernels"
     ln -s "$ROOT/kernels" "$src/fastmlp/kernels"
-    export PYTHONPATH=$src:$ROOT${PYTHONPATH:+:$PYTHONPATH}
+    export PYTHONPATH=$src:$PYTHONPATH
     say "fastmlp from PYTHONPATH=$PYTHONPATH"
 }
 if [ "$SIM" = 1 ]; then
     say "simulator dry run: no install (fastmlp from the current environment)"
 else
     stage install 90 "$PY" -m pip install --no-deps --no-build-isolation -e .
-    if ! "$PY" -c "import fastmlp.kernels" >>"$LOG" 2>&1; then
+    if ! (cd "$WORK" && "$PY" -c "import fastmlp.kernels") >>"$LOG" 2>&1; then
         use_source_tree
     fi
 fi
+cd "$WORK" || exit 2
 
 # --- 1. probe, with fallbacks ------------------------------------------------
 {
@@ -126,8 +132,8 @@ if [ -z "$PROBE_OK" ]; then
 fi
 
 # --- 2. the GPU tests only ---------------------------------------------------
-stage pytest 120 "$PY" -m pytest tests/test_cuda_gpu.py -p no:cacheprovider \
-    -o addopts="" -q -rA
+stage pytest 120 "$PY" -m pytest "$ROOT/tests/test_cuda_gpu.py" \
+    --rootdir "$ROOT" -p no:cacheprovider -o addopts="" -q -rA
 
 # --- 3. per-kernel resources -------------------------------------------------
 stage resources 60 "$PY" -m bench.gpu_window resources --out "$OUT/resources.json"

@@ -143,10 +143,23 @@ def test_estimators_train_on_the_gpu_like_on_the_cpu():
             (64,), max_iter=5, shuffle=False, random_state=0, device=device
         ).fit(X, y)
     assert fitted["cuda"].device_ == "cuda"
-    assert fitted["auto"].device_ == "cuda"
+    # digits' 64-64-10 network in batches of 200 is under auto's work rule.
+    assert fitted["auto"].device_ == "cpu"
     np.testing.assert_allclose(
         fitted["cuda"].loss_curve_, fitted["cpu"].loss_curve_, rtol=1e-8
     )
     np.testing.assert_allclose(
         fitted["cuda"].predict_proba(X), fitted["cpu"].predict_proba(X), atol=1e-8
     )
+
+
+def test_auto_trains_wide_networks_on_the_gpu_and_tiny_ones_on_the_cpu():
+    from fastmlp import FastMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8192, 128)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    wide = FastMLPClassifier((512, 512), batch_size=1024, max_iter=1, random_state=0)
+    assert wide.fit(X, y).device_ == "cuda"
+    tiny = FastMLPClassifier((8, 8), batch_size=10, max_iter=1, random_state=0)
+    assert tiny.fit(X[:100, :2], y[:100]).device_ == "cpu"
