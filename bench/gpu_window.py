@@ -297,11 +297,13 @@ def resources(out):
                     doc["fits"].append(
                         [np.dtype(dtype).name, width, solver, _error(exc)["error"]]
                     )
+        # After each dtype: a stage stopped by its timeout keeps these.
+        doc["kernels"] = [
+            {"kernel": name, "dtype": dt, **row}
+            for (name, dt), kernel in sorted(built.items())
+            for row in _kernel_resources(kernel)
+        ]
         _write(out, doc)
-    for (name, dtype), kernel in sorted(built.items()):
-        for row in _kernel_resources(kernel):
-            doc["kernels"].append({"kernel": name, "dtype": dtype, **row})
-    _write(out, doc)
     return 0
 
 
