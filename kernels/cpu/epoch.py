@@ -23,6 +23,7 @@ from .network import (
     gather_targets,
     input_arrays,
     layout_offsets,
+    readonly,
     shuffle_order,
 )
 from .optimizers import adam_update, sgd_update
@@ -269,8 +270,8 @@ def loss_grad(
     return loss_grad_skeleton(
         *input_arrays(X, layer_sizes[0], Y.dtype),
         np.arange(n),
-        Y,
-        sw,
+        readonly(Y),
+        readonly(sw),
         params,
         layer_sizes,
         float(alpha),
@@ -460,9 +461,9 @@ def train_epoch(
             fns,
             int(solver),
             lanes,
-            X,
-            Y,
-            sw,
+            readonly(X),
+            readonly(Y),
+            readonly(sw),
             sample_idx,
             seed,
             params,
@@ -481,8 +482,8 @@ def train_epoch(
     swbuf = np.empty(batch_size if sw.shape[0] else 0, dtype=Y.dtype)
     return train_epoch_skeleton(
         *input_arrays(X, layer_sizes[0], Y.dtype),
-        Y,
-        sw,
+        readonly(Y),
+        readonly(sw),
         sample_idx,
         seed,
         params,

@@ -29,22 +29,42 @@ def layout_offsets(layer_sizes):
     return offsets
 
 
-_NO_INDEX = np.empty(0, np.int32)
+def readonly(a):
+    """``a`` as a read-only view (no copy; ``a`` itself when already read-only).
+
+    numba types a read-only array as another type than a writeable one, so a
+    skeleton called with both compiles twice: ``GridSearchCV(n_jobs > 1)``
+    hands its workers read-only memory maps. The skeletons never write their
+    inputs, so the wrappers pass every input read-only: one signature.
+    """
+    if not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+_NO_INDEX = readonly(np.empty(0, np.int32))
 
 
 def input_arrays(X, n_features, dtype):
-    """``(X, indptr, indices, data)`` as the skeletons take the input.
+    """``(X, indptr, indices, data)`` as the skeletons take the input, read-only.
 
     A dense ``X`` comes with empty CSR arrays (int32 indices, as scipy's);
     a CSR tuple ``(indptr, indices, data)`` with an empty ``X[0, n_0]``. The
     skeletons test ``indptr.shape[0] > 0`` at run time, so one compiled
     skeleton per dtype serves both kinds (and int64-indexed CSR input is one
-    more signature).
+    more signature). All four are :func:`readonly`.
     """
     if isinstance(X, tuple):
         indptr, indices, data = X
-        return np.empty((0, int(n_features)), dtype), indptr, indices, data
-    return X, _NO_INDEX, _NO_INDEX, np.empty(0, dtype)
+        return (
+            readonly(np.empty((0, int(n_features)), dtype)),
+            readonly(indptr),
+            readonly(indices),
+            readonly(data),
+        )
+    return readonly(X), _NO_INDEX, _NO_INDEX, readonly(np.empty(0, dtype))
 
 
 @njit(inline="always", **JIT_OPTIONS)
