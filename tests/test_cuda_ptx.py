@@ -101,6 +101,9 @@ def _nvvm_available():
     if importlib.util.find_spec("numba_cuda") is None:
         return False
     try:
+        # First, as fastmlp does: the CUDA backend's import gives numpy >= 2.5
+        # back the np.row_stack that numba-cuda's first compile needs.
+        import fastmlp.kernels.cuda  # noqa: F401
         from numba import cuda
 
         def probe(x):
@@ -137,7 +140,7 @@ class _Sm90:
     compute_capability = (9, 0)
 
 
-def test_every_launched_kernel_compiles_to_ptx_for_sm90(monkeypatch):
+def test_every_launched_kernel_compiles_to_ptx_for_sm90(monkeypatch, tmp_path):
     from fastmlp.kernels import cuda as backend
     from numba import cuda
     from numba.cuda import dispatcher
@@ -147,7 +150,9 @@ def test_every_launched_kernel_compiles_to_ptx_for_sm90(monkeypatch):
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     proc = subprocess.run(
         [sys.executable, "-c", _RECORDER],
-        cwd=ROOT,
+        # Not the repository root: its fastmlp/ folder (without kernels/)
+        # would shadow a fastmlp found on PYTHONPATH (tests/test_cuda_ptx_envs).
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
