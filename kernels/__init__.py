@@ -119,6 +119,17 @@ LOSS_CODES = {"squared_error": 0, "log_loss": 1, "binary_log_loss": 2, "poisson"
 #: Stochastic solver codes for ``train_epoch``.
 SOLVER_CODES = {"sgd": 0, "adam": 1}
 
+# The same codes by name, for the kernels and the oracle (one table: the
+# dictionaries above; every module imports these names from here).
+IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX, EXP = (
+    ACTIVATION_CODES[k]
+    for k in ("identity", "logistic", "tanh", "relu", "softmax", "exp")
+)
+SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS, POISSON = (
+    LOSS_CODES[k] for k in ("squared_error", "log_loss", "binary_log_loss", "poisson")
+)
+SGD, ADAM = SOLVER_CODES["sgd"], SOLVER_CODES["adam"]
+
 #: The kernel contract: every backend module defines each of these names.
 KERNEL_NAMES = (
     "to_device",

@@ -46,24 +46,23 @@ oracle against scikit-learn itself.
 """
 
 import numpy as np
-from fastmlp.kernels import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, param_layout
+from fastmlp.kernels import (  # the codes by name: the kernels' one table
+    ADAM,
+    BINARY_LOG_LOSS,
+    EXP,
+    IDENTITY,
+    LOG_LOSS,
+    LOGISTIC,
+    POISSON,
+    RELU,
+    SGD,
+    SOFTMAX,
+    SQUARED_ERROR,
+    TANH,
+    param_layout,
+)
 from scipy.special import expit, xlogy
 from sklearn.utils import gen_batches
-
-IDENTITY = ACTIVATION_CODES["identity"]
-LOGISTIC = ACTIVATION_CODES["logistic"]
-TANH = ACTIVATION_CODES["tanh"]
-RELU = ACTIVATION_CODES["relu"]
-SOFTMAX = ACTIVATION_CODES["softmax"]
-EXP = ACTIVATION_CODES["exp"]
-
-SQUARED_ERROR = LOSS_CODES["squared_error"]
-LOG_LOSS = LOSS_CODES["log_loss"]
-BINARY_LOG_LOSS = LOSS_CODES["binary_log_loss"]
-POISSON = LOSS_CODES["poisson"]
-
-SGD = SOLVER_CODES["sgd"]
-ADAM = SOLVER_CODES["adam"]
 
 
 # --------------------------------------------------------------------------

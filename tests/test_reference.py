@@ -11,9 +11,8 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from fastmlp.kernels import param_layout
+from fastmlp.kernels import ACTIVATION_CODES, param_layout
 from reference import (
-    ACTIVATION_CODES,
     ADAM,
     BINARY_LOG_LOSS,
     IDENTITY,

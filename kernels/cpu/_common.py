@@ -1,6 +1,20 @@
 """Compile options and code constants shared by the CPU kernel modules."""
 
-from .. import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
+# The codes by name: one table, in ``fastmlp.kernels`` (re-exported here).
+from .. import (  # noqa: F401
+    ADAM,
+    BINARY_LOG_LOSS,
+    EXP,
+    IDENTITY,
+    LOG_LOSS,
+    LOGISTIC,
+    POISSON,
+    RELU,
+    SGD,
+    SOFTMAX,
+    SQUARED_ERROR,
+    TANH,
+)
 
 # Reassociation and FMA contraction let LLVM vectorise reductions; no
 # 'nnan'/'ninf': NaN and inf must propagate so that divergence is detected.
@@ -11,18 +25,3 @@ from .. import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
 FASTMATH = {"reassoc", "contract", "nsz"}
 #: The options every CPU kernel and overload implementation compiles with.
 JIT_OPTIONS = {"fastmath": FASTMATH, "error_model": "numpy"}
-
-IDENTITY = ACTIVATION_CODES["identity"]
-LOGISTIC = ACTIVATION_CODES["logistic"]
-TANH = ACTIVATION_CODES["tanh"]
-RELU = ACTIVATION_CODES["relu"]
-SOFTMAX = ACTIVATION_CODES["softmax"]
-EXP = ACTIVATION_CODES["exp"]
-
-SQUARED = LOSS_CODES["squared_error"]
-LOG = LOSS_CODES["log_loss"]
-BINARY_LOG = LOSS_CODES["binary_log_loss"]
-POISSON = LOSS_CODES["poisson"]
-
-SGD = SOLVER_CODES["sgd"]
-ADAM = SOLVER_CODES["adam"]

@@ -5,7 +5,7 @@ from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
 from .._cache import njit
-from ._common import BINARY_LOG, FASTMATH, LOG, POISSON, SQUARED
+from ._common import BINARY_LOG_LOSS, FASTMATH, LOG_LOSS, POISSON, SQUARED_ERROR
 from .elementwise import clip
 
 
@@ -68,9 +68,9 @@ def _poisson_row(pi, yi, n, eps, loss):
 
 
 _ROW_LOSSES = {
-    SQUARED: _squared_row,
-    LOG: _log_row,
-    BINARY_LOG: _binary_log_row,
+    SQUARED_ERROR: _squared_row,
+    LOG_LOSS: _log_row,
+    BINARY_LOG_LOSS: _binary_log_row,
     POISSON: _poisson_row,
 }
 
@@ -86,15 +86,15 @@ def _ov_row_loss(pi, yi, n, eps, loss):
     rows = {k: njit(inline="always", fastmath=FASTMATH, error_model="numpy")(f)
             for k, f in _ROW_LOSSES.items()}  # fmt: skip
     squared, log, binary, poisson = (
-        rows[k] for k in (SQUARED, LOG, BINARY_LOG, POISSON)
+        rows[k] for k in (SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS, POISSON)
     )
 
     def any_loss(pi, yi, n, eps, loss):
-        if loss == SQUARED:
+        if loss == SQUARED_ERROR:
             return squared(pi, yi, n, eps, loss)
-        if loss == LOG:
+        if loss == LOG_LOSS:
             return log(pi, yi, n, eps, loss)
-        if loss == BINARY_LOG:
+        if loss == BINARY_LOG_LOSS:
             return binary(pi, yi, n, eps, loss)
         return poisson(pi, yi, n, eps, loss)
 
