@@ -116,7 +116,10 @@ def _empty(dtype, ndim):
 # likely result in GPU under-utilization due to low occupancy"): a narrow
 # network's minibatch is such a launch, every batch. fastmlp silences it for
 # its own launches only (the users' kernels keep it).
-_LOW_OCCUPANCY = re.compile(r"Grid size \d+ will likely result in GPU under-util")
+# The message may start with a terminal colour code: numba-cuda highlights its
+# warnings when colorama is installed (seen on the first real GPU: the filter
+# anchored at "Grid size" let every one through).
+_LOW_OCCUPANCY = re.compile(r".*Grid size \d+ will likely result in GPU under-util")
 
 
 def _performance_warning_classes():

@@ -89,10 +89,12 @@ def _warn_like_numba_cuda(monkeypatch):
         grid = configuration[0]
         blocks = int(np.prod(grid)) if isinstance(grid, tuple) else int(grid)
         if blocks < 128:
+            # with colorama installed numba-cuda's message starts with a
+            # colour code (as on the GPU machine): the filter must still match
             warnings.warn(
                 NumbaPerformanceWarning(
-                    f"Grid size {blocks} will likely result in GPU "
-                    "under-utilization due to low occupancy."
+                    f"\x1b[1mGrid size {blocks} will likely result in GPU "
+                    "under-utilization due to low occupancy.\x1b[0m"
                 ),
                 stacklevel=2,
             )
