@@ -14,23 +14,26 @@ THREADS_PER_BLOCK = 256
 #: Output tile of one GEMM block (rows x columns), its depth per shared-memory
 #: stage, and the register tile of one thread (rows x columns). The block has
 #: ``(GEMM_TILE_M // GEMM_THREAD_M) * (GEMM_TILE_N // GEMM_THREAD_N)`` threads.
-# Tuned on an H200 (python -m bench.gpu_window tune, float32 4096^3): 128 x
-# 128 x 16 with 8 x 8 per thread ran 6.75 TFLOP/s against 3.69 for 64 x 64 x
-# 16 with 4 x 4 (the best of 12 settings; README, GPU section).
-GEMM_TILE_M = 128
-GEMM_TILE_N = 128
+# Measured on an H200 (README, GPU section): 128 x 128 x 16 tiles with 8 x 8
+# per thread ran the 4096^3 SGEMM at 6.9 TFLOP/s against 3.7 for these, but
+# spilled registers (256-512 bytes of local memory in the nn and nt kernels)
+# and, with 4x fewer blocks on training's shapes, halved wide networks'
+# training (width 256, batch 1024: 495k against 987k samples/s): kept here.
+GEMM_TILE_M = 64
+GEMM_TILE_N = 64
 GEMM_TILE_K = 16
-GEMM_THREAD_M = 8
-GEMM_THREAD_N = 8
+GEMM_THREAD_M = 4
+GEMM_THREAD_N = 4
 
 #: Fully fused MLP kernel: used when every layer after the input is at most
 #: this wide; a block owns ``FUSED_ROWS`` batch rows, runs ``FUSED_THREADS``
 #: threads (a power of two), and keeps two ``FUSED_ROWS x FUSED_MAX_WIDTH``
-#: activation tiles in shared memory (8 KiB in float64 at the defaults).
-# Tuned on an H200 (width 128, batch 1024, float32): 4 rows a block ran
-# 2.98M samples/s against 1.58M for 16 rows (more blocks in flight).
+#: activation tiles in shared memory (16 KiB in float64 at the defaults).
+# Tuned on an H200 (width 128, batch 1024, float32; two windows): 8 rows a
+# block ran 2.61M and 2.54M samples/s, 4 rows 2.98M and 2.31M, 16 rows 1.58M
+# twice (more blocks in flight; README, GPU section).
 FUSED_MAX_WIDTH = 128
-FUSED_ROWS = 4
+FUSED_ROWS = 8
 FUSED_THREADS = 128
 
 #: Rows per chunk of the tiled prediction pass (bounds its device buffers).
