@@ -460,6 +460,7 @@ def train_epoch(
         return narrow_epoch(
             fns,
             int(solver),
+            int(hidden_activation),
             lanes,
             readonly(X),
             readonly(Y),
