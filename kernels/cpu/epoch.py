@@ -38,7 +38,7 @@ from .pieces import (
     call_void,
     piece_addresses,
 )
-from .views import as_matrix, borrow
+from .views import as_matrix, as_readonly, borrow
 
 
 def _batch_loss_grad(
@@ -224,7 +224,7 @@ def loss_grad_skeleton(
     return _batch_loss_grad(
         (indptr, indices, data),
         X,
-        rows,
+        as_readonly(rows),
         Y,
         sw,
         params,
@@ -359,8 +359,8 @@ def train_epoch_skeleton(
     beta1 = hyper[3]
     beta2 = hyper[4]
     eps = hyper[5]
-    alpha = hyper[6]
-    l1 = hyper[7]
+    alpha = float(hyper[6])  # float64, as loss_grad_skeleton's
+    l1 = float(hyper[7])
 
     sq_coef = _sum_squares(params, n_coef)
     accumulated = 0.0
@@ -374,12 +374,13 @@ def train_epoch_skeleton(
         if not sparse:
             gather_rows(X, rows, Xb)
         gather_targets(Y, sw, rows, Yb, swb)
+        # read-only, as loss_grad_skeleton passes them: one compiled batch
         batch_loss = _batch_loss_grad(
             csr,
-            Xb,
-            rows,
-            Yb,
-            swb,
+            as_readonly(Xb),
+            as_readonly(rows),
+            as_readonly(Yb),
+            as_readonly(swb),
             params,
             layer_sizes,
             coef_off,

@@ -18,8 +18,9 @@ calls per batch. The one exception is the narrow epoch (networks at most 8
 units wide, batches of ~10 rows), where those calls measured 7% of a
 playground fit: it applies its hidden activation and derivative itself,
 behind one run-time switch per layer and batch (the four hidden activations
-compile into it once), and calls pieces for the output and the loss only. The solver and the L1 switch are run-time branches inside the
-skeletons: their code is small and compiles with the skeleton, once.
+compile into it once), and calls pieces for the output and the loss only.
+The solver and the L1 switch are run-time branches inside the skeletons:
+their code is small and compiles with the skeleton, once.
 
 Every piece's signature (``P`` is a pointer to float32 or float64, all
 matrices C-contiguous):

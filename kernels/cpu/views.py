@@ -10,6 +10,7 @@ on a compile-time number of lanes.
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
 from .._cache import njit
@@ -44,6 +45,25 @@ def borrow(typingctx, arr):
         out.meminfo = cgutils.get_null_value(out.meminfo.type)
         out.parent = cgutils.get_null_value(out.parent.type)
         return out._getvalue()
+
+    return sig, codegen
+
+
+@intrinsic
+def as_readonly(typingctx, arr):
+    """``arr`` typed read-only: the same array, another numba type.
+
+    A helper compiled once per signature (an overload) and called with a
+    read-only array from one kernel and a writeable one from another compiles
+    twice; passing both read-only makes it once.
+    """
+    if not isinstance(arr, types.Array):
+        return None
+    readonly = arr.copy(readonly=True)
+    sig = readonly(arr)
+
+    def codegen(context, builder, signature, args):
+        return impl_ret_borrowed(context, builder, readonly, args[0])
 
     return sig, codegen
 
