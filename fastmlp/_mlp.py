@@ -512,7 +512,16 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
             last = i == len(coefs) - 1
             code = ACTIVATION_CODES[self.out_activation_ if last else self.activation]
             out = np.empty((data.shape[0], W.shape[1]), dtype=dtype)
-            cpu.dense_forward(activations[-1], W, b, code, out)
+            # a one-layer network through the prediction skeleton: the same
+            # compiled code and pieces as predict, nothing more to compile
+            cpu.forward(
+                activations[-1],
+                np.concatenate([W.ravel(), b]),
+                np.array(W.shape, dtype=np.int64),
+                code,
+                code,
+                out,
+            )
             activations.append(out)
         return activations
 

@@ -22,6 +22,8 @@ def _run_skeletons(dtype, narrow, index_dtypes):
         workspace_size,
     )
 
+    # the flush-to-zero switch every fit sets around its epochs
+    cpu.flush_denormals_exit(cpu.flush_denormals_enter())
     rng = np.random.RandomState(0)
     relu, softmax = ACTIVATION_CODES["relu"], ACTIVATION_CODES["softmax"]
     log_loss = LOSS_CODES["log_loss"]
