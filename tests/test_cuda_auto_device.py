@@ -155,7 +155,7 @@ def test_default_tunables_fit_a_block(dtype):
     "settings, dtype, names",
     [
         ({"FUSED_ROWS": 32}, np.float64, "FUSED_ROWS or FUSED_MAX_WIDTH"),
-        ({"FUSED_MAX_WIDTH": 256}, np.float64, "FUSED_ROWS or FUSED_MAX_WIDTH"),
+        ({"FUSED_ROWS": 16, "FUSED_MAX_WIDTH": 256}, np.float64, "FUSED_ROWS or"),
         ({"FUSED_ROWS": 64}, np.float32, "FUSED_ROWS or FUSED_MAX_WIDTH"),
         ({"FUSED_THREADS": 2048}, np.float32, "FUSED_THREADS"),
         ({"FUSED_THREADS": 96}, np.float32, "power of two"),

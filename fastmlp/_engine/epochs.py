@@ -86,6 +86,16 @@ class EpochRunner:
             if sample_weight is None
             else np.ascontiguousarray(sample_weight, dtype=dtype)
         )
+        # The CPU kernels take their inputs read-only (one compiled signature
+        # for memory-mapped and in-memory data): the views are made once per
+        # fit here instead of at every epoch.
+        readonly = getattr(backend, "readonly", None)
+        if readonly is not None:
+            if self.csr is not None:
+                self.csr = tuple(readonly(a) for a in self.csr)
+            else:
+                self.X = readonly(self.X)
+            self.Y, self.sw = readonly(self.Y), readonly(self.sw)
         self.layer_sizes = np.asarray(layer_units, dtype=np.int64)
         self.hidden = ACTIVATION_CODES[activation]
         self.output = ACTIVATION_CODES[out_activation]

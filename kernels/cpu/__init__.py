@@ -41,6 +41,7 @@ from .layers import (
     sparse_dense_grad,
 )
 from .losses import loss_output_delta
+from .network import readonly
 from .optimizers import adam_update, sgd_update
 from .predict import SMALL_LAYER_WORK, forward, forward_sparse, predict_chunk_rows
 from .specialise import specialised_kernels
@@ -71,6 +72,7 @@ __all__ = [
     "loss_grad_sparse",
     "loss_output_delta",
     "predict_chunk_rows",
+    "readonly",
     "sgd_update",
     "sparse_dense_forward",
     "sparse_dense_grad",

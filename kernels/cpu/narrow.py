@@ -76,7 +76,8 @@ def narrow_lanes(layer_sizes, max_width=None):
         The smallest of :data:`LANE_CLASSES` that holds the widest layer, or 0.
     """
     limit = NARROW_MAX_WIDTH if max_width is None else max_width
-    widest = max(int(s) for s in layer_sizes)
+    sizes = layer_sizes.tolist() if hasattr(layer_sizes, "tolist") else layer_sizes
+    widest = max(int(s) for s in sizes)
     if widest > limit:
         return 0
     return next(k for k in LANE_CLASSES if widest <= k)
