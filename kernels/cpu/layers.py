@@ -328,6 +328,28 @@ def sparse_dense_forward(indptr, indices, data, rows, W, b, activation, out):
     _activate_rows(out, np.int64(0), m, activation)
 
 
+@njit(inline="always", **JIT_OPTIONS)
+def sparse_product_tn(indptr, indices, data, rows, D, out):
+    """``out[k, n] = X[rows].T @ D[m, n]`` for CSR ``X`` (indptr, indices, data).
+
+    Only the rows of ``out`` that the batch's stored entries touch get terms;
+    every row is zeroed first.
+    """
+    n = out.shape[1]
+    for i in range(out.shape[0]):
+        oi = out[i]
+        for j in range(n):
+            oi[j] = 0.0
+    for i in range(rows.shape[0]):
+        di = D[i]
+        r = rows[i]
+        for p in range(indptr[r], indptr[r + 1]):
+            v = data[p]
+            ok = out[indices[p]]
+            for j in range(n):
+                ok[j] += v * di[j]
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
     """``gW = (X[rows].T @ D[m, n] + alpha W) * scale``; ``gb = scale sum_m D``.
@@ -335,21 +357,8 @@ def sparse_dense_grad(indptr, indices, data, rows, D, W, alpha, scale, gW, gb):
     ``X`` is CSR; only the rows of W that the batch touches get data terms,
     every row gets the L2 term (as the dense kernel).
     """
-    k = W.shape[0]
-    n = W.shape[1]
     a = W.dtype.type(alpha)
     sc = W.dtype.type(scale)
-    for i in range(k):
-        gi = gW[i]
-        for j in range(n):
-            gi[j] = 0.0
-    for i in range(rows.shape[0]):
-        di = D[i]
-        r = rows[i]
-        for p in range(indptr[r], indptr[r + 1]):
-            v = data[p]
-            gk = gW[indices[p]]
-            for j in range(n):
-                gk[j] += v * di[j]
-    _grad_epilogue(gW, W, a, sc, np.int64(0), k)
+    sparse_product_tn(indptr, indices, data, rows, D, gW)
+    _grad_epilogue(gW, W, a, sc, np.int64(0), W.shape[0])
     _bias_grad(D, sc, gb)
