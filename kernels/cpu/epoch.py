@@ -26,12 +26,12 @@ from .network import (
     readonly,
     shuffle_order,
 )
-from .optimizers import adam_update, sgd_update
 from .pieces import (
     BACKWARD,
     DERIVATIVE,
     FORWARD,
     HIDDEN,
+    OPTIMIZER,
     OUTPUT,
     OUTPUT_DELTA,
     call_float64,
@@ -355,12 +355,6 @@ def train_epoch_skeleton(
     fns = borrow(fns)
 
     n_coef = icpt_off[0]
-    lr = hyper[0]
-    momentum = hyper[1]
-    nesterov = hyper[2] != 0.0
-    beta1 = hyper[3]
-    beta2 = hyper[4]
-    eps = hyper[5]
     alpha = float(hyper[6])  # float64, as loss_grad_skeleton's
     l1 = float(hyper[7])
 
@@ -400,11 +394,11 @@ def train_epoch_skeleton(
         accumulated += batch_loss * m
         if solver == ADAM:
             step[0] += 1
-            sq_coef = adam_update(
-                params, grads, opt_m, opt_v, step[0], lr, beta1, beta2, eps, n_coef
-            )
-        else:
-            sq_coef = sgd_update(params, grads, opt_m, lr, momentum, nesterov, n_coef)
+        # the solver's step is a piece too: compiled only for the solvers used
+        sq_coef = call_float64(
+            fns[OPTIMIZER],
+            (params, grads, opt_m, opt_v, params.shape[0], n_coef, hyper, step[0]),
+        )
     return accumulated / n
 
 
@@ -456,9 +450,12 @@ def train_epoch(
     csr = isinstance(X, tuple)
     batch_size = int(batch_size)
     hyper = full_hyper(hyper)
-    fns = piece_addresses(hidden_activation, output_activation, loss, Y.dtype)
     coef_off, icpt_off, slot_off = layout_offsets(layer_sizes)
     lanes = 0 if csr else narrow_lanes(layer_sizes)
+    # the narrow epoch steps its padded copies itself: no optimizer piece
+    fns = piece_addresses(
+        hidden_activation, output_activation, loss, Y.dtype, -1 if lanes else solver
+    )
     if lanes:
         return narrow_epoch(
             fns,

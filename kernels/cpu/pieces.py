@@ -34,6 +34,10 @@ matrices C-contiguous):
 ``output_delta``   ``f64(P out, P Y, P sw, P D, i64 m, i64 n, i64 n_sw)``:
                    ``D = (out - Y) * sw``, returns ``sum_i sw_i loss_i``
                    (``n_sw`` is ``m``, or 0 for unweighted)
+``optimizer``      ``f64(P params, P grads, P m, P v, i64 n, i64 n_coef, P hyper,
+                   i64 t)``: one SGD or Adam step (step number ``t``) over the
+                   ``n`` parameters, ``hyper`` as ``train_epoch``'s; returns the
+                   L2 sum ``sum(params[:n_coef] ** 2)`` after it
 =================  ============================================================
 """
 
@@ -44,11 +48,12 @@ from llvmlite import ir
 from numba import carray, types
 from numba.extending import intrinsic
 
-from .. import ACTIVATION_CODES, LOSS_CODES
+from .. import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES
 from .._cache import cfunc
-from ._common import IDENTITY, JIT_OPTIONS
+from ._common import ADAM, IDENTITY, JIT_OPTIONS
 from .layers import _bias_activate_rows, _derivative_rows
 from .losses import output_delta_rows
+from .optimizers import adam_update, sgd_update
 
 #: The ``mode`` argument of an activation piece.
 FORWARD, BACKWARD = 0, 1
@@ -95,7 +100,30 @@ def _output_delta(code, dtype):
     return output_delta
 
 
-_FACTORIES = {"activation": _activation, "output_delta": _output_delta}
+def _optimizer(code, dtype):
+    ptr = types.CPointer(dtype)
+    i64 = types.int64
+
+    @cfunc(types.float64(ptr, ptr, ptr, ptr, i64, i64, ptr, i64), **JIT_OPTIONS)
+    def optimizer(params, grads, m, v, n, n_coef, hyper, t):
+        p = carray(params, (n,))
+        g = carray(grads, (n,))
+        h = carray(hyper, (8,))
+        if code == ADAM:
+            return adam_update(
+                p, g, carray(m, (n,)), carray(v, (n,)), t, h[0], h[3], h[4], h[5],
+                n_coef,
+            )  # fmt: skip
+        return float(sgd_update(p, g, carray(m, (n,)), h[0], h[1], h[2] != 0, n_coef))
+
+    return optimizer
+
+
+_FACTORIES = {
+    "activation": _activation,
+    "output_delta": _output_delta,
+    "optimizer": _optimizer,
+}
 _MADE = {}
 _ADDRESSES = {}
 _LOCK = threading.Lock()
@@ -106,10 +134,11 @@ def piece(kind, code, dtype):
 
     Parameters
     ----------
-    kind : {"activation", "output_delta"}
+    kind : {"activation", "output_delta", "optimizer"}
     code : int
-        An activation code (``ACTIVATION_CODES``) or, for ``output_delta``, a
-        loss code (``LOSS_CODES``).
+        An activation code (``ACTIVATION_CODES``), a loss code
+        (``LOSS_CODES``) for ``output_delta``, a solver code (``SOLVER_CODES``)
+        for ``optimizer``.
     dtype : numpy dtype or str
         float32 or float64.
 
@@ -133,23 +162,31 @@ def piece_address(kind, code, dtype):
     return piece(kind, code, dtype).address
 
 
-def piece_addresses(hidden_activation, output_activation, loss, dtype):
+def piece_addresses(hidden_activation, output_activation, loss, dtype, solver=-1):
     """The int64 array of piece addresses the skeletons take (cached).
 
     ``[hidden activation, output activation, hidden activation again for its
     derivative (0 for the identity, which has none: the skeletons skip it),
-    output_delta]`` for this configuration and dtype.
+    output_delta, optimizer]`` for this configuration and dtype; the
+    optimizer's is 0 without a ``solver`` code (prediction, L-BFGS).
     """
-    key = (int(hidden_activation), int(output_activation), int(loss), np.dtype(dtype))
+    key = (
+        int(hidden_activation),
+        int(output_activation),
+        int(loss),
+        np.dtype(dtype),
+        int(solver),
+    )
     addresses = _ADDRESSES.get(key)
     if addresses is None:
-        hidden, output, loss_code, dt = key
+        hidden, output, loss_code, dt, solver_code = key
         addresses = np.array(
             [
                 piece_address("activation", hidden, dt),
                 piece_address("activation", output, dt),
                 0 if hidden == IDENTITY else piece_address("activation", hidden, dt),
                 piece_address("output_delta", loss_code, dt),
+                piece_address("optimizer", solver_code, dt) if solver_code >= 0 else 0,
             ],
             dtype=np.int64,
         )
@@ -159,7 +196,7 @@ def piece_addresses(hidden_activation, output_activation, loss, dtype):
 
 
 #: Indices into :func:`piece_addresses`' array.
-HIDDEN, OUTPUT, DERIVATIVE, OUTPUT_DELTA = 0, 1, 2, 3
+HIDDEN, OUTPUT, DERIVATIVE, OUTPUT_DELTA, OPTIMIZER = 0, 1, 2, 3, 4
 
 
 def every_piece(dtypes=("float32", "float64")):
@@ -171,6 +208,9 @@ def every_piece(dtypes=("float32", "float64")):
             count += 1
         for code in LOSS_CODES.values():
             piece("output_delta", code, dtype)
+            count += 1
+        for code in SOLVER_CODES.values():
+            piece("optimizer", code, dtype)
             count += 1
     return count
 
