@@ -11,7 +11,24 @@ from functools import cache
 import numba
 import numpy as np
 
-from .. import ACTIVATION_CODES, LOSS_CODES, SOLVER_CODES, config
+from .. import (  # noqa: F401 - the codes by name, re-exported to the CUDA modules
+    ACTIVATION_CODES,
+    ADAM,
+    BINARY_LOG_LOSS,
+    EXP,
+    IDENTITY,
+    LOG_LOSS,
+    LOGISTIC,
+    LOSS_CODES,
+    POISSON,
+    RELU,
+    SGD,
+    SOFTMAX,
+    SOLVER_CODES,
+    SQUARED_ERROR,
+    TANH,
+    config,
+)
 from .._cache import cuda_jit, ensure_writable_cache
 
 
@@ -49,20 +66,7 @@ try:  # numba-cuda reads its own copy of NUMBA_CACHE_DIR, maybe before the above
 except ImportError:  # pragma: no cover - older layouts
     pass
 
-IDENTITY = ACTIVATION_CODES["identity"]
-LOGISTIC = ACTIVATION_CODES["logistic"]
-TANH = ACTIVATION_CODES["tanh"]
-RELU = ACTIVATION_CODES["relu"]
-SOFTMAX = ACTIVATION_CODES["softmax"]
-EXP = ACTIVATION_CODES["exp"]
-
-SQUARED = LOSS_CODES["squared_error"]
-LOG = LOSS_CODES["log_loss"]
-BINARY_LOG = LOSS_CODES["binary_log_loss"]
-POISSON = LOSS_CODES["poisson"]
-
-SGD = SOLVER_CODES["sgd"]
-ADAM = SOLVER_CODES["adam"]
+# The codes by name come from the one table in fastmlp.kernels (imported above).
 
 # GEMM orientations and epilogues (compile-time constants of a GEMM kernel).
 NN, NT, TN = 0, 1, 2

@@ -5,13 +5,13 @@ import math
 
 from ._common import (
     _MASK32,
-    BINARY_LOG,
+    BINARY_LOG_LOSS,
     EXP,
-    LOG,
+    LOG_LOSS,
     LOGISTIC,
     POISSON,
     RELU,
-    SQUARED,
+    SQUARED_ERROR,
     TANH,
     cuda,
 )
@@ -74,12 +74,12 @@ def _loss_delta_row(P, r, Y, yr, n, loss, eps, w, D, dr):
         y = Y[yr, j]
         pf = float(p)
         yf = float(y)
-        if loss == SQUARED:
+        if loss == SQUARED_ERROR:
             total += (pf - yf) * (pf - yf)
-        elif loss == LOG:
+        elif loss == LOG_LOSS:
             if yf != 0.0:
                 total -= yf * math.log(min(max(pf, eps), 1.0 - eps))
-        elif loss == BINARY_LOG:
+        elif loss == BINARY_LOG_LOSS:
             pc = min(max(pf, eps), 1.0 - eps)
             if yf != 0.0:
                 total -= yf * math.log(pc)
@@ -90,7 +90,7 @@ def _loss_delta_row(P, r, Y, yr, n, loss, eps, w, D, dr):
                 total += yf * math.log(yf / pf)
             total += pf - yf
         D[dr, j] = (p - y) * w
-    if loss == SQUARED:
+    if loss == SQUARED_ERROR:
         total = 0.5 * total / n
     return total
 
