@@ -419,7 +419,7 @@ def host_device_split(width, batch, n_batches=16, n_features=32, n_classes=10):
         "d": up(np.empty(size, np.float32)),
     }
     step = np.zeros(1, dtype=np.int64)
-    hyper = np.array([1e-3, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-4], dtype=np.float32)
+    hyper = np.array([1e-3, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-4, 0.0], dtype=np.float32)
 
     relu, softmax = ACTIVATION_CODES["relu"], ACTIVATION_CODES["softmax"]
     log_loss = LOSS_CODES["log_loss"]

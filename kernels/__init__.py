@@ -81,7 +81,7 @@ train_epoch(X, Y, sw, sample_idx, seed, params, grads, layer_sizes,
     ``seed >= 0``), then for every minibatch gather rows, forward, loss,
     backward and the optimizer step. ``hyper = [lr, momentum, nesterov,
     beta1, beta2, epsilon, alpha, l1]`` (params dtype; ``l1`` is the L1
-    strength of ``loss_grad``, and a 7-entry ``hyper`` means ``l1 = 0``);
+    strength of ``loss_grad``: always 8 entries, ``l1 = 0`` for scikit-learn's loss);
     ``solver`` is
     :data:`SOLVER_CODES`; ``step`` (int64, length 1) is Adam's step counter.
     Returns scikit-learn's epoch loss ``sum_b(batch_loss_b * m_b) / n``.

@@ -339,8 +339,7 @@ def ref_train_epoch(
 ):
     """One epoch of scikit-learn's ``_fit_stochastic`` in the order ``sample_idx``.
 
-    ``hyper = [lr, momentum, nesterov, beta1, beta2, epsilon, alpha, l1]``
-    (``l1 = 0`` when ``hyper`` has 7 entries);
+    ``hyper = [lr, momentum, nesterov, beta1, beta2, epsilon, alpha, l1]``;
     ``opt_m`` is SGD's velocity or Adam's first moment, ``opt_v`` Adam's second
     moment (unused by SGD); ``step`` is Adam's step count before the epoch (int
     or length-1 array). Each minibatch ``sample_idx[gen_batches(n, batch_size)]``
@@ -350,8 +349,9 @@ def ref_train_epoch(
     Returns ``(epoch_loss, params, opt_m, opt_v, step)`` where
     ``epoch_loss = sum_b batch_loss_b * len_b / n``.
     """
-    lr, momentum, nesterov, beta1, beta2, epsilon, alpha = (hyper[i] for i in range(7))
-    l1 = hyper[7] if len(hyper) > 7 else 0.0
+    lr, momentum, nesterov, beta1, beta2, epsilon, alpha, l1 = (
+        hyper[i] for i in range(8)
+    )
     params = params.copy()
     opt_m = opt_m.copy()
     opt_v = opt_v.copy()

@@ -332,7 +332,7 @@ out = []
 for hidden in (1, 2):  # logistic, then tanh: a second piece, its own entry
     params = rng.rand(n) - 0.5
     buf = np.empty(workspace_size(sizes, 5))
-    hyper = np.array([1e-2, 0.9, 0, 0.9, 0.999, 1e-8, 1e-4])
+    hyper = np.array([1e-2, 0.9, 0, 0.9, 0.999, 1e-8, 1e-4, 0])
     cpu.train_epoch(X, Y, np.empty(0), np.arange(20), 0, params, np.zeros(n), sizes,
                     hidden, 4, 1, 5, 1, hyper, np.zeros(n), np.zeros(n),
                     np.zeros(1, np.int64), buf, buf.copy())

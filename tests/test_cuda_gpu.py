@@ -94,7 +94,7 @@ def test_device_epoch_equals_cpu_epoch(gpu, dtype, hidden, solver):
     params = glorot_params(rng, sizes, dtype)
     X = rng.normal(size=(n, 32)).astype(dtype)
     Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, n)]
-    hyper = np.array([1e-3, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-4], dtype=dtype)
+    hyper = np.array([1e-3, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-4, 0.0], dtype=dtype)
     size = workspace_size(sizes, batch)
     results = []
     for backend in (gpu, cpu_kernels):

@@ -204,7 +204,7 @@ def test_narrow_epoch_keeps_a_diverged_loss_visible(monkeypatch):
         params, layer_sizes = random_net(rng, sizes, np.float64)
         X, Y = make_data(rng, 40, layer_sizes, codes[2], np.float64)
         X *= 1e3
-        hyper = np.array([1e6, 0.0, 0.0, 0.9, 0.999, 1e-8, 0.0], dtype=np.float64)
+        hyper = np.array([1e6, 0.0, 0.0, 0.9, 0.999, 1e-8, 0.0, 0.0], dtype=np.float64)
         m = np.zeros_like(params)
         step = np.zeros(1, np.int64)
         idx = np.arange(40, dtype=np.int64)

@@ -323,6 +323,7 @@ def test_ref_train_epoch_matches_one_sklearn_epoch(solver, batch_size, weighted,
             hyper["beta2"],
             hyper["eps"],
             alpha,
+            0.0,  # l1
         ]
     )
     epoch_loss, new_params, _, _, step = ref_train_epoch(
@@ -358,7 +359,7 @@ def test_ref_train_epoch_follows_sample_idx_order():
     Y = rng.normal(size=(n_samples, 1))
     sw = rng.uniform(0.5, 2.0, n_samples)
     params = random_params(rng, layer_sizes)
-    hyper = np.array([0.05, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-3])
+    hyper = np.array([0.05, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-3, 0.0])
     order = rng.permutation(n_samples)
     common = (IDENTITY, IDENTITY, SQUARED_ERROR, 4, SGD, hyper)
     zeros = (np.zeros_like(params), np.zeros_like(params), 0)

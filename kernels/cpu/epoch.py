@@ -402,11 +402,14 @@ def train_epoch_skeleton(
     return accumulated / n
 
 
-def full_hyper(hyper):
-    """``hyper`` with its L1 entry: a 7-entry vector (no ``l1``) gets ``l1 = 0``."""
-    if hyper.shape[0] > 7:
-        return hyper
-    return np.concatenate((hyper, np.zeros(8 - hyper.shape[0], hyper.dtype)))
+def check_hyper(hyper):
+    """``hyper`` as the skeletons read it: 8 entries, or a ``ValueError``."""
+    if hyper.shape[0] != 8:
+        raise ValueError(
+            "hyper must hold 8 values [lr, momentum, nesterov, beta1, beta2, "
+            f"epsilon, alpha, l1], got {hyper.shape[0]}"
+        )
+    return hyper
 
 
 def train_epoch(
@@ -437,8 +440,8 @@ def train_epoch(
     whole training set; ``sample_idx`` (int64, length n) is the visiting
     order, shuffled in place first when ``seed >= 0`` (fastmlp's own
     generator: the same seed gives the same order). ``hyper = [lr, momentum,
-    nesterov, beta1, beta2, epsilon, alpha, l1]`` (a 7-entry ``hyper`` means
-    ``l1 = 0``). ``act_buf``/``delta_buf`` hold ``batch_size *
+    nesterov, beta1, beta2, epsilon, alpha, l1]`` (8 entries; ``l1 = 0`` is
+    scikit-learn's loss). ``act_buf``/``delta_buf`` hold ``batch_size *
     sum(layer_sizes)`` entries each.
 
     Runs :func:`train_epoch_skeleton` (or, for networks at most 8 units wide,
@@ -449,7 +452,7 @@ def train_epoch(
     """
     csr = isinstance(X, tuple)
     batch_size = int(batch_size)
-    hyper = full_hyper(hyper)
+    hyper = check_hyper(hyper)
     coef_off, icpt_off, slot_off = layout_offsets(layer_sizes)
     lanes = 0 if csr else narrow_lanes(layer_sizes)
     # the narrow epoch steps its padded copies itself: no optimizer piece

@@ -245,8 +245,12 @@ def train_epoch(
     n = sample_idx.shape[0]
     batch_size = int(batch_size)
     hyper = [float(h) for h in hyper]
-    lr, momentum, nesterov, beta1, beta2, eps, alpha = hyper[:7]
-    l1 = hyper[7] if len(hyper) > 7 else 0.0
+    if len(hyper) != 8:
+        raise ValueError(
+            "hyper must hold 8 values [lr, momentum, nesterov, beta1, beta2, "
+            f"epsilon, alpha, l1], got {len(hyper)}"
+        )
+    lr, momentum, nesterov, beta1, beta2, eps, alpha, l1 = hyper
     loss_eps = float(np.finfo(dtype).eps)
 
     if seed >= 0:

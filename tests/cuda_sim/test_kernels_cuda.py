@@ -460,7 +460,7 @@ def test_train_epoch_shuffles_on_the_device_reproducibly_from_the_seed():
     params, sizes = random_net(rng, NETS["fused"], 3, dtype)
     X, Y = make_data(rng, 13, sizes, LOG_LOSS, dtype)
     sw = np.empty(0, dtype=dtype)
-    hyper = np.array([0.05, 0.9, 0.0, 0.9, 0.999, 1e-8, 0.0], dtype=dtype)
+    hyper = np.array([0.05, 0.9, 0.0, 0.9, 0.999, 1e-8, 0.0, 0.0], dtype=dtype)
     zeros = np.zeros_like(params)
     step = np.zeros(1, dtype=np.int64)
 
