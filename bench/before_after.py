@@ -34,7 +34,7 @@ from bench.workloads import load_workload
 warnings.simplefilter("ignore")
 out = {"fastmlp": fastmlp.__file__}
 for name in sys.argv[1].split(","):
-    w = load_workload(name)
+    w = load_workload(name, quick=sys.argv[4] == "quick")
     X = w.X_train.astype(sys.argv[3])
     make = lambda: fastmlp.FastMLPClassifier(device="cpu", **w.estimator_params())
     make().fit(X, w.y_train)  # compile or load
@@ -50,14 +50,22 @@ print(json.dumps(out))
 """
 
 
-def _run(tree, cache, workloads, repeats, dtype):
+def _run(tree, cache, workloads, repeats, dtype, quick=False):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env["NUMBA_CACHE_DIR"] = cache
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = [root] if tree == "." else [os.path.abspath(tree), root]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, ",".join(workloads), str(repeats), dtype],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            ",".join(workloads),
+            str(repeats),
+            dtype,
+            "quick" if quick else "full",
+        ],
         env=env,
         cwd=tempfile.gettempdir(),
         capture_output=True,
@@ -78,6 +86,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--json", help="write every sample here")
+    parser.add_argument("--quick", action="store_true", help="small workloads")
     args = parser.parse_args(argv)
     from bench.workloads import WORKLOAD_NAMES
 
@@ -92,7 +101,14 @@ def main(argv=None):
             order = trees if r % 2 == 0 else trees[::-1]
             for name, tree in order:
                 samples[name].append(
-                    _run(tree, caches[name], workloads, args.repeats, args.dtype)
+                    _run(
+                        tree,
+                        caches[name],
+                        workloads,
+                        args.repeats,
+                        args.dtype,
+                        args.quick,
+                    )
                 )
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
     (a, _), (b, _) = trees

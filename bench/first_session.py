@@ -35,7 +35,7 @@ from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-impl = sys.argv[1]
+impl, quick = sys.argv[1], sys.argv[2] == "quick"
 if impl == "sklearn":
     from sklearn.neural_network import MLPClassifier as Classifier
     from sklearn.neural_network import MLPRegressor as Regressor
@@ -47,6 +47,9 @@ times = {"import_s": time.perf_counter() - t0}
 warnings.simplefilter("ignore")
 X, y = load_digits(return_X_y=True)
 X = X / 16
+if quick:  # a smoke test: fewer rows, epochs and grid points
+    X, y = X[:300], y[:300]
+epochs = dict(max_iter=3) if quick else {}
 
 def step(name, run):
     start = time.perf_counter()
@@ -54,18 +57,22 @@ def step(name, run):
     times[name] = time.perf_counter() - start
     return result
 
-default = step("default_fit_s", lambda: Classifier(random_state=0).fit(X, y))
+default = step("default_fit_s", lambda: Classifier(random_state=0, **epochs).fit(X, y))
 grid = GridSearchCV(
-    Classifier(hidden_layer_sizes=(32,), max_iter=60, random_state=0),
-    {"activation": ["relu", "tanh", "logistic"], "solver": ["adam", "sgd"],
-     "alpha": [1e-4, 1e-2]},
+    Classifier(hidden_layer_sizes=(32,), max_iter=3 if quick else 60, random_state=0),
+    {"activation": ["relu", "tanh"] if quick else ["relu", "tanh", "logistic"],
+     "solver": ["adam", "sgd"], "alpha": [1e-4] if quick else [1e-4, 1e-2]},
     cv=3,
 )
 step("grid_12x3_s", lambda: grid.fit(X, y))
-pipe = make_pipeline(StandardScaler(), Classifier(early_stopping=True, random_state=0))
+pipe = make_pipeline(
+    StandardScaler(), Classifier(early_stopping=True, random_state=0, **epochs)
+)
 step("pipeline_s", lambda: pipe.fit(X, y))
 Xd, yd = load_diabetes(return_X_y=True)
-reg = make_pipeline(StandardScaler(), Regressor(max_iter=300, random_state=0))
+reg = make_pipeline(
+    StandardScaler(), Regressor(max_iter=3 if quick else 300, random_state=0)
+)
 step("regressor_s", lambda: reg.fit(Xd, yd))
 times["session_s"] = time.perf_counter() - t0
 times["scores"] = [default.score(X, y), grid.best_score_, pipe.score(X, y),
@@ -77,7 +84,7 @@ print(json.dumps(times))
 STEPS = ("import_s", "default_fit_s", "grid_12x3_s", "pipeline_s", "regressor_s")
 
 
-def run_child(impl, cache_dir=None, pythonpath=None):
+def run_child(impl, cache_dir=None, pythonpath=None, quick=False):
     """One session in a new interpreter; its JSON line, with the process's
     own wall seconds (interpreter start-up included) as ``process_s``."""
     import time
@@ -91,7 +98,7 @@ def run_child(impl, cache_dir=None, pythonpath=None):
         )
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, impl],
+        [sys.executable, "-c", CHILD, impl, "quick" if quick else "full"],
         env=env,
         # not the repository root: its fastmlp/ folder would shadow PYTHONPATH
         cwd=tempfile.gettempdir(),
@@ -112,6 +119,9 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="write every sample to this file")
     parser.add_argument(
+        "--quick", action="store_true", help="smoke test: small data, 3 epochs"
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -128,11 +138,13 @@ def main(argv=None):
         order = arms[r % len(arms) :] + arms[: r % len(arms)]
         for name, path, kind in order:
             if kind is None:
-                samples.setdefault("sklearn", []).append(run_child("sklearn"))
+                samples.setdefault("sklearn", []).append(
+                    run_child("sklearn", quick=args.quick)
+                )
                 continue
             with tempfile.TemporaryDirectory(prefix="fastmlp-first-") as cache:
-                cold = run_child("fastmlp", cache, path)
-                warm = run_child("fastmlp", cache, path)
+                cold = run_child("fastmlp", cache, path, args.quick)
+                warm = run_child("fastmlp", cache, path, args.quick)
             samples.setdefault(f"{name} cold", []).append(cold)
             samples.setdefault(f"{name} warm", []).append(warm)
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)

@@ -110,3 +110,30 @@ def test_bench_narrow_quick_times_both_epochs():
     assert row["network"] == "2-8-8-1" and row["narrow_lanes"] == 8
     assert row["general_us_per_batch"] > 0 and row["narrow_us_per_batch"] > 0
     assert row["speedup"] == row["general_us_per_batch"] / row["narrow_us_per_batch"]
+
+
+def test_bench_first_session_quick_runs_every_arm(tmp_path):
+    """``bench.first_session --quick``: scikit-learn and fastmlp cold and warm
+    run the whole session (small), and the report and JSON hold every step."""
+    out = tmp_path / "session.json"
+    proc = _run_module(
+        "bench.first_session", "--quick", "--rounds", "1", "--json", str(out)
+    )
+    samples = json.loads(out.read_text())
+    assert set(samples) == {"sklearn", "fastmlp cold", "fastmlp warm"}
+    for arm, runs in samples.items():
+        (run,) = runs
+        for key in ("default_fit_s", "grid_12x3_s", "pipeline_s", "regressor_s"):
+            assert run[key] > 0, (arm, key)
+        assert run["where"] == "sklearn" or run["where"].endswith("__init__.py")
+    assert "ratio to scikit-learn" in proc.stdout
+
+
+def test_bench_before_after_quick_compares_two_trees():
+    """``bench.before_after --quick`` with this tree on both sides: both run,
+    and the ratio row is printed for the workload."""
+    proc = _run_module(
+        "bench.before_after", "--quick", "--a", "a=.", "--b", "b=.",
+        "--workloads", "playground", "--rounds", "2", "--repeats", "1",
+    )  # fmt: skip
+    assert "playground" in proc.stdout and "b/a" in proc.stdout
