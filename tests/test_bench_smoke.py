@@ -137,3 +137,16 @@ def test_bench_before_after_quick_compares_two_trees():
         "--workloads", "playground", "--rounds", "2", "--repeats", "1",
     )  # fmt: skip
     assert "playground" in proc.stdout and "b/a" in proc.stdout
+
+
+def test_bench_configurations_times_every_step():
+    """``bench.configurations``: a fresh process times the first fit and each
+    new configuration after it; every step is reported."""
+    proc = _run_module("bench.configurations", "--dtype", "float32")
+    lines = proc.stdout.strip().splitlines()
+    names = [line[:44].strip() for line in lines[1:]]
+    assert names[:3] == ["import", "first fit (relu, softmax, adam)", "predict"]
+    assert {"tanh", "sgd", "CSR input", "L1", "lbfgs"} <= set(names)
+    for line in lines[1:]:
+        wall, cpu = (float(v) for v in line[44:].split())
+        assert wall > 0 and cpu > 0, line
