@@ -355,8 +355,9 @@ def train_epoch_skeleton(
     fns = borrow(fns)
 
     n_coef = icpt_off[0]
-    alpha = float(hyper[6])  # float64, as loss_grad_skeleton's
-    l1 = float(hyper[7])
+    # float64 as loss_grad_skeleton's: one compiled batch (float() keeps float32)
+    alpha = np.float64(hyper[6])
+    l1 = np.float64(hyper[7])
 
     sq_coef = _sum_squares(params, n_coef)
     accumulated = 0.0

@@ -167,8 +167,9 @@ def piece_addresses(hidden_activation, output_activation, loss, dtype, solver=-1
 
     ``[hidden activation, output activation, hidden activation again for its
     derivative (0 for the identity, which has none: the skeletons skip it),
-    output_delta, optimizer]`` for this configuration and dtype; the
-    optimizer's is 0 without a ``solver`` code (prediction, L-BFGS).
+    output_delta, optimizer]`` for this configuration and dtype; the loss's
+    is 0 for a ``loss`` of -1 (prediction) and the optimizer's without a
+    ``solver`` code (prediction, L-BFGS).
     """
     key = (
         int(hidden_activation),
@@ -185,7 +186,7 @@ def piece_addresses(hidden_activation, output_activation, loss, dtype, solver=-1
                 piece_address("activation", hidden, dt),
                 piece_address("activation", output, dt),
                 0 if hidden == IDENTITY else piece_address("activation", hidden, dt),
-                piece_address("output_delta", loss_code, dt),
+                piece_address("output_delta", loss_code, dt) if loss_code >= 0 else 0,
                 piece_address("optimizer", solver_code, dt) if solver_code >= 0 else 0,
             ],
             dtype=np.int64,

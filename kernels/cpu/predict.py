@@ -101,10 +101,10 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     ``X`` is a 2-D array or a CSR tuple ``(indptr, indices, data)`` of
     ``out.shape[0]`` rows. Releases the GIL, so callers can predict row
     ranges in parallel threads. Runs :func:`forward_skeleton` with this
-    configuration's pieces (its loss piece is made too, and not called).
+    configuration's activation pieces (no loss, no optimizer).
     """
     n = out.shape[0]
-    fns = piece_addresses(hidden_activation, output_activation, 0, out.dtype)
+    fns = piece_addresses(hidden_activation, output_activation, -1, out.dtype)
     coef_off, icpt_off, _ = layout_offsets(layer_sizes)
     widest = max([1] + [int(s) for s in layer_sizes[1:-1]])
     chunk = min(predict_chunk_rows(layer_sizes), max(n, 1))
