@@ -129,18 +129,6 @@ def _hidden_activation(Z, m, hidden):
         _activate_rows(Z, zero, m, LOGISTIC)
 
 
-@njit(cache=True, **JIT_OPTIONS)
-def _hidden_derivative(A, D, m, hidden):
-    """``D[:m] *= f'(A[:m])`` for a hidden activation code chosen at run time."""
-    zero = np.int64(0)
-    if hidden == RELU:
-        _derivative_rows(A, D, zero, m, RELU)
-    elif hidden == TANH:
-        _derivative_rows(A, D, zero, m, TANH)
-    elif hidden == LOGISTIC:
-        _derivative_rows(A, D, zero, m, LOGISTIC)
-
-
 @njit(inline="always", **JIT_OPTIONS)
 def _finish_grad_row(g, acc, w, alpha, scale, c1, use_l1):
     """``g = (acc + alpha w) * scale`` (plus ``c1 sign(w)`` with L1)."""
@@ -343,7 +331,8 @@ def narrow_epoch_kernel(lanes):
                         for j in range(fo):
                             lanes_axpy(acc, d[j], T[j], K)
                         lanes_copy(Dp[r], acc, K)
-                    _hidden_derivative(A, Dp, m, hidden)
+                    # a run-time code: the derivatives' own switch (layers.py)
+                    _derivative_rows(A, Dp, np.int64(0), m, hidden)
                     # the padded lanes stay zero whatever f' of a padded unit
                     for r in range(m):
                         for k in range(fi, K):

@@ -59,13 +59,22 @@ def input_arrays(X, n_features, dtype):
     """
     if isinstance(X, tuple):
         indptr, indices, data = X
-        return (
-            readonly(np.empty((0, int(n_features)), dtype)),
-            readonly(indptr),
-            readonly(indices),
-            readonly(data),
-        )
-    return readonly(X), _NO_INDEX, _NO_INDEX, readonly(np.empty(0, dtype))
+        no_rows = _placeholder((0, int(n_features)), dtype)
+        return no_rows, readonly(indptr), readonly(indices), readonly(data)
+    return readonly(X), _NO_INDEX, _NO_INDEX, _placeholder((0,), dtype)
+
+
+_PLACEHOLDERS = {}
+
+
+def _placeholder(shape, dtype):
+    """A read-only empty array of this shape and dtype, made once (every epoch
+    and prediction call passes one)."""
+    key = (shape, np.dtype(dtype))
+    empty = _PLACEHOLDERS.get(key)
+    if empty is None:
+        empty = _PLACEHOLDERS[key] = readonly(np.empty(shape, dtype))
+    return empty
 
 
 @njit(inline="always", **JIT_OPTIONS)

@@ -25,16 +25,32 @@ PREDICT_CHUNK_MIN = 256
 PREDICT_BUFFER_ELEMENTS = 1 << 22
 
 
+_PLANS = {}
+_NO_ROWS = np.arange(0)  # a dense X's rows are consecutive: no row index
+
+
+def _plan(layer_sizes):
+    """``(chunk rows, widest hidden layer)`` of a network (cached: a single-row
+    prediction pays for the Python around the kernel)."""
+    key = np.asarray(layer_sizes, dtype=np.int64).tobytes()
+    plan = _PLANS.get(key)
+    if plan is None:
+        sizes = [int(s) for s in layer_sizes]
+        work = max([1] + [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)])
+        widest = max([1] + sizes[1:-1])
+        if work < SMALL_LAYER_WORK:
+            rows = PREDICT_CHUNK_SMALL
+        else:
+            rows = PREDICT_BUFFER_ELEMENTS // widest
+            rows = max(PREDICT_CHUNK_MIN, min(PREDICT_CHUNK, rows))
+        plan = _PLANS[key] = (rows, widest)
+    return plan
+
+
 def predict_chunk_rows(layer_sizes):
     """Rows per chunk of :func:`forward` for this network (see
     ``SMALL_LAYER_WORK``); callers that split rows over threads align to it."""
-    sizes = [int(s) for s in layer_sizes]
-    work = max([1] + [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)])
-    if work < SMALL_LAYER_WORK:
-        return PREDICT_CHUNK_SMALL
-    widest = max([1] + sizes[1:-1])
-    rows = PREDICT_BUFFER_ELEMENTS // widest
-    return max(PREDICT_CHUNK_MIN, min(PREDICT_CHUNK, rows))
+    return _plan(layer_sizes)[0]
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
@@ -106,15 +122,15 @@ def forward(X, params, layer_sizes, hidden_activation, output_activation, out):
     n = out.shape[0]
     fns = piece_addresses(hidden_activation, output_activation, -1, out.dtype)
     coef_off, icpt_off, _ = layout_offsets(layer_sizes)
-    widest = max([1] + [int(s) for s in layer_sizes[1:-1]])
-    chunk = min(predict_chunk_rows(layer_sizes), max(n, 1))
+    chunk, widest = _plan(layer_sizes)
+    chunk = min(chunk, max(n, 1))
     X, indptr, indices, data = input_arrays(X, layer_sizes[0], out.dtype)
     forward_skeleton(
         X,
         indptr,
         indices,
         data,
-        np.arange(n if indptr.shape[0] else 0),
+        np.arange(n) if indptr.shape[0] else _NO_ROWS,
         params,
         layer_sizes,
         out,
