@@ -31,20 +31,10 @@ import traceback
 from pathlib import Path
 
 import numpy as np
+from fastmlp.kernels.config import SIMULATOR_TUNABLES
 
 #: Tunables patched in by the simulator dry run (as tests/cuda_sim does).
-SIM_CONFIG = {
-    "THREADS_PER_BLOCK": 8,
-    "GEMM_TILE_M": 4,
-    "GEMM_TILE_N": 4,
-    "GEMM_TILE_K": 2,
-    "GEMM_THREAD_M": 2,
-    "GEMM_THREAD_N": 2,
-    "FUSED_ROWS": 3,
-    "FUSED_THREADS": 4,
-    "FUSED_MAX_WIDTH": 8,
-    "PREDICT_CHUNK": 5,
-}
+SIM_CONFIG = SIMULATOR_TUNABLES
 
 
 def simulated():

@@ -38,3 +38,21 @@ FUSED_THREADS = 128
 
 #: Rows per chunk of the tiled prediction pass (bounds its device buffers).
 PREDICT_CHUNK = 65536
+
+#: Tiny tunables for the CUDA simulator (every simulated GPU thread is a Python
+#: thread): 4 x 4 GEMM tiles in 2 x 2 register tiles (4 threads), 2-deep K
+#: slabs, 8-thread reductions, fused blocks of 3 rows on 4 threads, fused widths
+#: up to 8, so tiny shapes span several blocks and partial tiles. The simulator
+#: test lane and the GPU window's dry run both patch these in.
+SIMULATOR_TUNABLES = {
+    "THREADS_PER_BLOCK": 8,
+    "GEMM_TILE_M": 4,
+    "GEMM_TILE_N": 4,
+    "GEMM_TILE_K": 2,
+    "GEMM_THREAD_M": 2,
+    "GEMM_THREAD_N": 2,
+    "FUSED_ROWS": 3,
+    "FUSED_THREADS": 4,
+    "FUSED_MAX_WIDTH": 8,
+    "PREDICT_CHUNK": 5,
+}

@@ -12,21 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":  # pragma: no cover
     raise RuntimeError("tests/cuda_sim needs NUMBA_ENABLE_CUDASIM=1 (see conftest)")
 
-# Tiles of 4 x 4 outputs in 2 x 2 register tiles (4 threads), 2-deep K
-# slabs, 8-thread reductions, fused blocks of 3 rows on 4 threads, fused
-# widths up to 8: tiny shapes then span several blocks and partial tiles.
-SMALL_CONFIG = {
-    "THREADS_PER_BLOCK": 8,
-    "GEMM_TILE_M": 4,
-    "GEMM_TILE_N": 4,
-    "GEMM_TILE_K": 2,
-    "GEMM_THREAD_M": 2,
-    "GEMM_THREAD_N": 2,
-    "FUSED_ROWS": 3,
-    "FUSED_THREADS": 4,
-    "FUSED_MAX_WIDTH": 8,
-    "PREDICT_CHUNK": 5,
-}
+# The simulator's tunables (fastmlp.kernels.config.SIMULATOR_TUNABLES).
+from fastmlp.kernels.config import SIMULATOR_TUNABLES as SMALL_CONFIG  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
