@@ -14,6 +14,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import (
@@ -38,7 +39,12 @@ except ImportError:  # scikit-learn 1.6-1.8: no callbacks, nothing else changes
 
 from ._backend import batch_rows, get_backend, resolve_device
 from ._config import get_config
-from ._params import MLP_CONSTRAINTS, Options, validate_params
+from ._params import (
+    CLASSIFIER_CONSTRAINTS,
+    MLP_CONSTRAINTS,
+    Options,
+    validate_params,
+)
 from .kernels import ACTIVATION_CODES, LOSS_CODES
 
 #: What ``fit`` and ``predict`` take as X: dense array-likes or scipy sparse.
@@ -389,15 +395,21 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         names = ("n_features_in_", "feature_names_in_")
         saved = {k: self.__dict__[k] for k in names if k in self.__dict__}
         try:
-            X, y = self._validate_input(X, y, incremental, reset=reset)
+            X, y, labels = self._validate_input(X, y, incremental, reset=reset)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+            sample_weight = self._weigh_classes(labels, sample_weight, X.dtype)
             return X, y, sample_weight, self._hidden_layer_units()
         except Exception:
             for k in names:
                 self.__dict__.pop(k, None)
             self.__dict__.update(saved)
             raise
+
+    def _weigh_classes(self, labels, sample_weight, dtype):
+        """``sample_weight`` times the classifier's ``class_weight`` (the
+        regressor has none: unchanged)."""
+        return sample_weight
 
     def _initialize(self, y, layer_units, dtype):
         self.n_iter_ = 0
@@ -712,7 +724,14 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
     Parameters
     ----------"""
         + _COMMON_DOC
-        + """
+        + """    class_weight : dict, list of dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight`` as
+        scikit-learn's other classifiers do (``compute_sample_weight``):
+        ``{class_label: weight}``; 'balanced' weighs each class by
+        ``n_samples / (n_classes * count)``; for multilabel y, 'balanced' or
+        one ``{0: w0, 1: w1}`` dict per label. None weighs all classes 1
+        (scikit-learn's MLP). ``partial_fit`` takes a dict, not 'balanced'.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -759,7 +778,9 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         device: str = "auto",
         weight_init: str = "glorot",
         l1: float = 0.0,
+        class_weight: dict | list | str | None = None,
     ) -> None:
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -790,6 +811,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             l1=l1,
         )
 
+    _constraints = CLASSIFIER_CONSTRAINTS
     _score_function = staticmethod(accuracy_score)
 
     def _validate_input(self, X, y, incremental, reset):
@@ -831,9 +853,20 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
         if binarized is not None:
-            return X, binarized[1]
-        y = self._label_binarizer.transform(y).astype(X.dtype)
-        return X, y
+            return X, binarized[1], y
+        return X, self._label_binarizer.transform(y).astype(X.dtype), y
+
+    def _weigh_classes(self, labels, sample_weight, dtype):
+        """``sample_weight`` times ``class_weight``'s weight of each sample's
+        class, as scikit-learn's forests and gradient boosting do it
+        (``compute_sample_weight``: multilabel takes "balanced" or one dict
+        per column and multiplies the columns' weights)."""
+        if self.class_weight is None:
+            return sample_weight
+        expanded = compute_sample_weight(self.class_weight, labels).astype(dtype)
+        if sample_weight is None:
+            return expanded
+        return sample_weight * expanded
 
     @with_callbacks
     def fit(
@@ -883,6 +916,16 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         # scikit-learn's order: the parameter constraints, then ``classes``,
         # which on the first call become ``classes_``, then what _fit checks.
         validate_params(self, self._constraints)
+        if self.class_weight == "balanced":
+            # scikit-learn's SGDClassifier.partial_fit refuses it in these words
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In order "
+                "to use 'balanced' weights, use compute_class_weight('balanced', "
+                "classes=classes, y=y). In place of y you can use a large enough "
+                "sample of the full training set target to properly estimate the "
+                "class frequency distributions. Pass the resulting weights as the "
+                "class_weight parameter."
+            )
         first_call = getattr(self, "classes_", None) is None
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -1074,7 +1117,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if y.dtype.kind in "SU":
-            return X, y  # scikit-learn's error comes later (_numeric_targets)
+            return X, y, None  # scikit-learn's error comes later (_numeric_targets)
         y = np.asarray(y, dtype=X.dtype)
         # A deliberate deviation: scikit-learn trains the Poisson loss on
         # negative y (tests/test_sklearn_behaviour.py).
@@ -1083,7 +1126,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
                 "Some value(s) of y are negative which is not allowed for Poisson "
                 "regression."
             )
-        return X, y
+        return X, y, None
 
     @with_callbacks
     def fit(

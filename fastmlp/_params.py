@@ -91,6 +91,27 @@ class Boolean:
         return "an instance of 'bool' or an instance of 'numpy.bool'"
 
 
+class InstanceOf:
+    """An instance of ``kind`` (``dict``, ``list``, ...)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def accepts(self, value):
+        return isinstance(value, self.kind)
+
+    def __str__(self):
+        return f"an instance of {self.kind.__qualname__!r}"
+
+
+class NoneValue:
+    def accepts(self, value):
+        return value is None
+
+    def __str__(self):
+        return "None"
+
+
 class RandomStateLike:
     def accepts(self, value):
         if value is None or isinstance(value, np.random.RandomState):
@@ -172,4 +193,15 @@ MLP_CONSTRAINTS = {
     "device": [Options({"auto", "cpu", "cuda"})],
     "weight_init": [Options({"glorot", "he_normal", "playground", "zeros"})],
     "l1": [Interval(Real, 0, None, "left")],
+}
+
+#: The classifier's own: ``class_weight`` as scikit-learn's forests take it.
+CLASSIFIER_CONSTRAINTS = {
+    **MLP_CONSTRAINTS,
+    "class_weight": [
+        Options({"balanced"}),
+        InstanceOf(dict),
+        InstanceOf(list),
+        NoneValue(),
+    ],
 }

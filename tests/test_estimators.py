@@ -270,19 +270,23 @@ def test_pickle_round_trip_regressor_float32(reg_data):
 # ----------------------------------------------------------------------------
 # scikit-learn meta-estimator protocol
 # ----------------------------------------------------------------------------
+#: fastmlp's own options and their defaults, which keep scikit-learn's behaviour.
+OWN_OPTIONS = {"device": "auto", "weight_init": "glorot", "l1": 0.0}
+CLASSIFIER_OPTIONS = {"class_weight": None}
+
+
 def test_get_params_lists_sklearns_parameters_and_device():
-    for fast_cls, sk_cls in (
-        (FastMLPClassifier, MLPClassifier),
-        (FastMLPRegressor, MLPRegressor),
+    for fast_cls, sk_cls, own in (
+        (FastMLPClassifier, MLPClassifier, {**OWN_OPTIONS, **CLASSIFIER_OPTIONS}),
+        (FastMLPRegressor, MLPRegressor, OWN_OPTIONS),
     ):
         fast_params = fast_cls().get_params()
         sk_params = sk_cls().get_params()
-        assert set(fast_params) == set(sk_params) | {"device", "weight_init", "l1"}
+        assert set(fast_params) == set(sk_params) | set(own)
         for name, value in sk_params.items():
             assert fast_params[name] == value, name
-        assert fast_params["device"] == "auto"
-        # fastmlp's own options default to scikit-learn's behaviour.
-        assert fast_params["weight_init"] == "glorot" and fast_params["l1"] == 0.0
+        for name, value in own.items():
+            assert fast_params[name] == value, name
 
 
 @ignore_convergence

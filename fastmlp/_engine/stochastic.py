@@ -57,7 +57,11 @@ def fit_stochastic(
         raise ValueError("partial_fit does not support early_stopping=True")
     early_stopping = est.early_stopping
     if early_stopping:
-        stratify = y if is_classifier(est) and est.n_outputs_ == 1 else None
+        # scikit-learn stratifies on its binarized labels as bool: its error
+        # for a class of one member names it 'True' or 'False'
+        stratify = (
+            y.astype(bool) if is_classifier(est) and est.n_outputs_ == 1 else None
+        )
         arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
         split = train_test_split(
             *arrays,
