@@ -7,6 +7,8 @@ CUDA simulator. Kernels are built per distinct setting (see
 register tile sizes are compile-time constants of the kernel they build.
 """
 
+import os
+
 #: Threads per block of the 1-D kernels (activations, loss, optimizers,
 #: reductions). A power of two: block reductions halve it.
 THREADS_PER_BLOCK = 256
@@ -36,6 +38,21 @@ FUSED_MAX_WIDTH = 128
 FUSED_ROWS = 8
 FUSED_THREADS = 128
 
+#: Fused epoch (``cuda.epoch``): one cooperative launch runs every minibatch of
+#: an epoch of a narrow network (False: the per-batch path, one fused step and
+#: one optimizer launch a batch; ``FASTMLP_CUDA_FUSED_EPOCH=0`` in the
+#: environment sets it False at import). Its grid has ``FUSED_EPOCH_BLOCKS``
+#: blocks (0: ``FUSED_EPOCH_BLOCKS_PER_SM`` per multiprocessor), at most as
+#: many as can be resident at once; the batch's gradient is summed in
+#: ``FUSED_EPOCH_PARTS`` partial vectors (0: one per block) over tiles of
+#: ``FUSED_EPOCH_TILE_ROWS`` rows (0: the batch spread over the parts, at most
+#: ``FUSED_ROWS``).
+FUSED_EPOCH = os.environ.get("FASTMLP_CUDA_FUSED_EPOCH", "1") != "0"
+FUSED_EPOCH_BLOCKS = 0
+FUSED_EPOCH_BLOCKS_PER_SM = 2
+FUSED_EPOCH_PARTS = 0
+FUSED_EPOCH_TILE_ROWS = 0
+
 #: Rows per chunk of the tiled prediction pass (bounds its device buffers).
 PREDICT_CHUNK = 65536
 
@@ -55,4 +72,5 @@ SIMULATOR_TUNABLES = {
     "FUSED_THREADS": 4,
     "FUSED_MAX_WIDTH": 8,
     "PREDICT_CHUNK": 5,
+    "FUSED_EPOCH_PARTS": 2,
 }

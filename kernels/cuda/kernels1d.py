@@ -20,6 +20,7 @@ from .device import (
     _penalty_grad,
     _softmax_row,
 )
+from .epoch import _fused_epoch_kernel
 from .fused import _fused_mlp_kernel
 
 
@@ -301,6 +302,7 @@ def _kernels(dtype, tpb, fused_rows, fused_threads, fused_width):
         dt, fused_rows, fused_threads, fused_width, False
     )
     ns.fused_train = _fused_mlp_kernel(dt, fused_rows, fused_threads, fused_width, True)
+    ns.fused_epoch = _fused_epoch_kernel(dt, fused_rows, fused_threads, fused_width)
     return ns
 
 

@@ -1,10 +1,14 @@
 """Whole network: training (full-batch ``loss_grad``, minibatch
 ``train_epoch``, the device shuffle).
 
-Two training paths
-------------------
+Three training paths
+--------------------
+* **Fused epoch** (narrow networks, ``config.FUSED_EPOCH``, the default): ONE
+  cooperative launch per epoch loops over the minibatches on the device, the
+  optimizer step inside (:mod:`.epoch`); no host work per batch.
 * **Fully fused** (every layer after the input at most
-  ``config.FUSED_MAX_WIDTH`` wide): per minibatch ONE launch runs, for a tile
+  ``config.FUSED_MAX_WIDTH`` wide; ``FUSED_EPOCH`` off, or the cooperative
+  launch unavailable): per minibatch ONE launch runs, for a tile
   of ``config.FUSED_ROWS`` batch rows per block, the gather of its rows, the
   forward pass through every layer (activations in shared memory), the output
   activation, loss and delta, and the backward pass, adding each block's
@@ -44,6 +48,7 @@ from ._common import (
     cuda,
     quiet_launches,
 )
+from .epoch import run_fused_epoch
 from .gemm import _launch_gemm
 from .kernels1d import _ns
 from .network import _Batch, _Net
@@ -233,10 +238,13 @@ def train_epoch(
     epsilon, alpha, l1]`` (7 entries: ``l1 = 0``) and ``step`` (int64,
     length 1, Adam's counter). ``sample_idx`` is shuffled in place on the
     device when ``seed >= 0`` (a seeded Feistel permutation: deterministic,
-    not the CPU's order). Each minibatch runs the fully fused kernel and the
-    optimizer (2 launches) or the tiled path (``3 L + 2`` launches); the loss
+    not the CPU's order). A narrow network runs the whole epoch in one launch
+    (``config.FUSED_EPOCH``); otherwise each minibatch runs the fully fused
+    kernel and the optimizer (2 launches) or the tiled path (``3 L + 2``
+    launches); the loss
     ``sum_b batch_loss_b * m_b / n`` is accumulated on the device and read
-    once, at the end. On the fused path ``grads`` is left zeroed.
+    once, at the end. On the fused per-batch path ``grads`` is left zeroed;
+    the fused epoch does not touch it.
     """
     net = _Net(layer_sizes)
     dtype = _dtype_of(params)
@@ -255,6 +263,15 @@ def train_epoch(
 
     if seed >= 0:
         _shuffle(ns, sample_idx, seed)
+    if net.fused and config.FUSED_EPOCH:
+        check_fused_config(dtype)
+        value = run_fused_epoch(
+            ns, net, X, Y, sw, sample_idx, params, opt_m, opt_v, act_buf, step,
+            hidden_activation, output_activation, loss, batch_size, solver,
+            hyper, dtype,
+        )  # fmt: skip
+        if value is not None:
+            return value
     acc = _Batch(ns, params, net.n_coef, sw, sample_idx, n, batch_size)
     if net.fused:
         check_fused_config(dtype)
