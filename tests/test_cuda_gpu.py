@@ -87,7 +87,16 @@ def test_fused_forward_equals_tiled_forward(gpu, monkeypatch, width):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("hidden", [[128, 128], [256]], ids=["fused", "tiled"])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_device_epoch_equals_cpu_epoch(gpu, dtype, hidden, solver):
+@pytest.mark.parametrize("fused_epoch", [True, False], ids=["epoch", "per-batch"])
+def test_device_epoch_equals_cpu_epoch(
+    gpu, monkeypatch, dtype, hidden, solver, fused_epoch
+):
+    """Both narrow paths (the fused epoch's cooperative grid of many blocks,
+    and the per-batch fused path) and the tiled path equal the CPU epoch."""
+    from fastmlp.kernels import config
+    from fastmlp.kernels.cuda import epoch
+
+    monkeypatch.setattr(config, "FUSED_EPOCH", fused_epoch)
     rng = np.random.default_rng(1)
     n, batch = 4096, 256
     sizes = np.array([32, *hidden, 10], dtype=np.int64)
@@ -125,6 +134,7 @@ def test_device_epoch_equals_cpu_epoch(gpu, dtype, hidden, solver):
             up(np.empty(size, dtype)),
         )
         results.append((loss, backend.to_host(p)))
+    assert epoch.fused_epoch_failure() is None
     tol = 2e-3 if dtype == np.float32 else 1e-9
     assert results[0][0] == pytest.approx(results[1][0], rel=tol)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=tol, atol=tol)

@@ -93,6 +93,13 @@ for dtype in (np.float32, np.float64):
         reg = FastMLPRegressor(**common).fit(X, X[:, :2])
         reg.predict(X)
         FastMLPRegressor(loss="poisson", **common).fit(X, np.abs(X[:, 0])).predict(X)
+# The per-batch fused path too (the fused epoch is the default).
+config.FUSED_EPOCH = False
+for dtype in (np.float32, np.float64):
+    X = rng.standard_normal((12, 3)).astype(dtype)
+    for solver in ("adam", "sgd"):
+        FastMLPClassifier(hidden_layer_sizes=(4,), solver=solver, max_iter=1,
+                          batch_size=5, random_state=0, device="cuda").fit(X, y3)
 print(json.dumps(sorted(seen)))
 """
 
@@ -164,6 +171,7 @@ def test_every_launched_kernel_compiles_to_ptx_for_sm90(monkeypatch, tmp_path):
         tuple(origin[:2]) if origin[0] == "ns" else ("gemm",) for origin, _ in launches
     }
     for expected in [
+        "fused_epoch",
         "fused_train",
         "fused_forward",
         "adam",
