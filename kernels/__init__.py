@@ -47,7 +47,10 @@ loss_output_delta(P, Y, sw, loss, delta) -> float
     unit weights). ``loss_i``: squared ``0.5 * mean_j (y - p)^2``; log
     ``-sum_j y log p``; binary log ``-sum_j y log p + (1 - y) log(1 - p)``
     (``p`` clipped to ``[eps, 1 - eps]`` as scikit-learn does); poisson
-    ``sum_j xlogy(y, y / p) - y + p`` (scikit-learn's half deviance).
+    ``sum_j xlogy(y, y / p) - y + p`` (scikit-learn's half deviance);
+    tanh squared (the TensorFlow Playground's, ``P`` a tanh output): the
+    squared loss with ``delta = (P - Y) * (1 - P^2) * sw[:, None]`` (the
+    output is not the loss's canonical link, so its derivative stays).
 hidden_delta(D_next, W, A, activation, out)
     ``out[m, k] = (D_next[m, n] @ W[k, n].T) * f'(A[m, k])`` with ``f'``
     written in terms of the activation output ``A``.
@@ -113,8 +116,16 @@ ACTIVATION_CODES = {
     "exp": 5,
 }
 
-#: Loss codes shared by every backend.
-LOSS_CODES = {"squared_error": 0, "log_loss": 1, "binary_log_loss": 2, "poisson": 3}
+#: Loss codes shared by every backend. ``tanh_squared_error`` is the
+#: TensorFlow Playground's classifier (squared error of a tanh output on labels
+#: +-1): its delta carries the output's derivative (CPU kernels only).
+LOSS_CODES = {
+    "squared_error": 0,
+    "log_loss": 1,
+    "binary_log_loss": 2,
+    "poisson": 3,
+    "tanh_squared_error": 4,
+}
 
 #: Stochastic solver codes for ``train_epoch``.
 SOLVER_CODES = {"sgd": 0, "adam": 1}
@@ -125,8 +136,15 @@ IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX, EXP = (
     ACTIVATION_CODES[k]
     for k in ("identity", "logistic", "tanh", "relu", "softmax", "exp")
 )
-SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS, POISSON = (
-    LOSS_CODES[k] for k in ("squared_error", "log_loss", "binary_log_loss", "poisson")
+SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS, POISSON, TANH_SQUARED_ERROR = (
+    LOSS_CODES[k]
+    for k in (
+        "squared_error",
+        "log_loss",
+        "binary_log_loss",
+        "poisson",
+        "tanh_squared_error",
+    )
 )
 SGD, ADAM = SOLVER_CODES["sgd"], SOLVER_CODES["adam"]
 

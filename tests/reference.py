@@ -59,6 +59,7 @@ from fastmlp.kernels import (  # the codes by name: the kernels' one table
     SOFTMAX,
     SQUARED_ERROR,
     TANH,
+    TANH_SQUARED_ERROR,
     param_layout,
 )
 from scipy.special import expit, xlogy
@@ -199,6 +200,11 @@ def ref_loss_output_delta(P, Y, sw, loss):
         per_row = -np.sum(xlogy(Y, Pc) + xlogy(1 - Y, 1 - Pc), axis=1)
     elif loss == POISSON:
         per_row = np.sum(xlogy(Y, Y / P) - Y + P, axis=1)
+    elif loss == TANH_SQUARED_ERROR:
+        # the Playground's: squared error of a tanh output, whose derivative
+        # 1 - P^2 stays in the delta
+        per_row = 0.5 * np.mean((Y - P) ** 2, axis=1)
+        delta = delta * (1 - P**2)
     else:
         raise ValueError(f"unknown loss code {loss}")
     return delta, float(np.sum(w * per_row))

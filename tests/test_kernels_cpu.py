@@ -34,6 +34,7 @@ from reference import (
     SOFTMAX,
     SQUARED_ERROR,
     TANH,
+    TANH_SQUARED_ERROR,
     ref_adam_update,
     ref_apply_activation,
     ref_dense_forward,
@@ -148,6 +149,8 @@ def random_targets(rng, P, loss):
         return rng.integers(0, 2, (n_rows, n_out)).astype(P.dtype)
     if loss == POISSON:
         return rng.poisson(1.5, (n_rows, n_out)).astype(P.dtype)
+    if loss == TANH_SQUARED_ERROR:  # the Playground's labels
+        return rng.choice([-1.0, 1.0], (n_rows, n_out)).astype(P.dtype)
     return rng.normal(size=(n_rows, n_out)).astype(P.dtype)
 
 
@@ -159,6 +162,7 @@ def random_outputs(rng, shape, loss, dtype):
         BINARY_LOG_LOSS: LOGISTIC,
         POISSON: EXP,
         SQUARED_ERROR: IDENTITY,
+        TANH_SQUARED_ERROR: TANH,
     }[loss]
     return ref_apply_activation(Z, code).astype(dtype)
 
@@ -353,8 +357,15 @@ def test_dense_grad_matches_reference(dtype, alpha, m, k, n):
 # --------------------------------------------------------------------------
 # loss at the output
 # --------------------------------------------------------------------------
-LOSS_CODE_CASES = [SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS, POISSON]
+LOSS_CODE_CASES = [
+    SQUARED_ERROR,
+    LOG_LOSS,
+    BINARY_LOG_LOSS,
+    POISSON,
+    TANH_SQUARED_ERROR,
+]
 LOSS_NAMES = {
+    TANH_SQUARED_ERROR: "tanh_squared_error",
     SQUARED_ERROR: "squared_error",
     LOG_LOSS: "log_loss",
     BINARY_LOG_LOSS: "binary_log_loss",

@@ -127,7 +127,8 @@ def fit_stochastic(
                         est.beta_2,
                         est.epsilon,
                         est.alpha,
-                        est.l1,
+                        # the Playground's estimators clip L1 at 0 (l1 < 0)
+                        -est.l1 if getattr(est, "_l1_clips", False) else est.l1,
                     ],
                     dtype=dtype,
                 )

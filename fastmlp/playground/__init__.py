@@ -6,9 +6,15 @@
   :func:`split_train_test`.
 * :class:`PlaygroundFeatures`: the inputs X1, X2, X1^2, X2^2, X1X2, sin(X1),
   sin(X2) as a scikit-learn transformer.
-* Training: :func:`playground_classifier`/:func:`playground_regressor`
-  (estimators with the Playground's defaults), :func:`fit_with_curves`
-  (train and test loss per epoch), :func:`count_parameters`.
+* Training as the Playground trains: :class:`PlaygroundClassifier` (tanh
+  output, squared error on labels +-1) and :class:`PlaygroundRegressor`
+  (both with its L1 rule and its shuffle-once), made with its defaults and
+  names by :func:`playground_classifier`/:func:`playground_regressor`
+  (:func:`playground_params`: ``regularization="L1"``,
+  ``regularization_rate``, ``activation="sigmoid"``); :func:`set_weight`,
+  :func:`set_bias` and :func:`set_learning_rate` between ``partial_fit``
+  calls; :func:`fit_with_curves` (train and test loss per epoch),
+  :func:`count_parameters`.
 * Pictures (need matplotlib, the ``plot`` extra; imported on first use):
   :func:`plot_decision_boundary`, :func:`plot_network`,
   :func:`plot_loss_curves`.
@@ -38,10 +44,16 @@ from ._features import FEATURE_NAMES, PlaygroundFeatures
 from ._training import (
     PLAYGROUND_DEFAULTS,
     LearningCurves,
+    PlaygroundClassifier,
+    PlaygroundRegressor,
     count_parameters,
     fit_with_curves,
     playground_classifier,
+    playground_params,
     playground_regressor,
+    set_bias,
+    set_learning_rate,
+    set_weight,
 )
 
 #: Names served lazily by :mod:`fastmlp.playground.plots` (matplotlib).
@@ -58,7 +70,9 @@ __all__ = [
     "PLAYGROUND_DEFAULTS",
     "REGRESSION_DATASETS",
     "LearningCurves",
+    "PlaygroundClassifier",
     "PlaygroundFeatures",
+    "PlaygroundRegressor",
     "count_parameters",
     "fit_with_curves",
     "make_circle",
@@ -69,7 +83,11 @@ __all__ = [
     "make_xor",
     "multi_gauss_target",
     "playground_classifier",
+    "playground_params",
     "playground_regressor",
+    "set_bias",
+    "set_learning_rate",
+    "set_weight",
     "split_train_test",
 ]  # the plot names stay out: ``import *`` must not need matplotlib
 

@@ -1,24 +1,37 @@
 """Training helpers of the playground: Playground-like estimators, train and
 test loss per epoch, and counting parameters."""
 
+import numbers
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
 
 from .._mlp import FastMLPClassifier, FastMLPRegressor
 from ..exceptions import ConvergenceWarning
+from ..kernels import LOSS_CODES
+from ..kernels.cpu.narrow import NARROW_MAX_WIDTH
 
 __all__ = [
     "LearningCurves",
+    "PlaygroundClassifier",
+    "PlaygroundRegressor",
     "count_parameters",
     "fit_with_curves",
     "playground_classifier",
+    "playground_params",
     "playground_regressor",
+    "set_bias",
+    "set_learning_rate",
+    "set_weight",
     "split_model",
 ]
+
+#: The Playground's activation names that scikit-learn spells otherwise.
+ACTIVATION_ALIASES = {"sigmoid": "logistic", "linear": "identity"}
 
 #: The Playground's defaults: plain SGD (no momentum), learning rate 0.03,
 #: batch size 10, tanh, no regularisation, its uniform initialisation.
@@ -37,24 +50,252 @@ PLAYGROUND_DEFAULTS = {
 }
 
 
+class _PlaygroundRules:
+    """What the Playground's estimators do differently from fastmlp's.
+
+    * L1 is the Playground's rule: after each step, every coefficient moves
+      ``lr * r`` towards 0, one whose step crosses 0 is set to exactly 0 and
+      is never updated again (its "dead" links; ``l1 = r * batch_size``).
+      fastmlp's estimators use the subgradient ``sign(W)`` instead, which
+      oscillates around 0.
+    * ``shuffle=True`` shuffles the samples once, at the first epoch, and
+      keeps that order for every later epoch and ``partial_fit`` call with
+      as many samples (the Playground shuffles its data once, when it is
+      made); ``shuffle=False`` keeps the order given.
+
+    Training runs on the CPU, in the narrow epoch: layers at most 8 units
+    wide (the Playground's limit), dense input, ``solver`` 'sgd' or 'adam'.
+    """
+
+    _l1_clips = True  # read by the engine: the kernels' clipping L1 rule
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, **kwargs):
+        if self.device == "cuda":
+            raise ValueError(
+                f"{type(self).__name__} trains on the CPU (device='cpu' or 'auto')."
+            )
+        if self.l1 and self.solver == "lbfgs":
+            raise ValueError(
+                "The Playground's L1 rule is a step rule: use solver='sgd' "
+                "(or 'adam') with l1 > 0, not 'lbfgs'."
+            )
+        if self.l1 and max(self._hidden_sizes() + [2]) > NARROW_MAX_WIDTH:
+            raise ValueError(
+                "The Playground's L1 rule runs for layers at most "
+                f"{NARROW_MAX_WIDTH} units wide (the Playground's limit); got "
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r}."
+            )
+        if not self.shuffle or self.solver == "lbfgs":
+            return super()._fit(X, y, sample_weight, incremental, **kwargs)
+        n = len(y)
+        order = getattr(self, "_playground_order", None)
+        new_fit = not incremental and not self.warm_start
+        if order is None or new_fit or len(order) != n:
+            order = check_random_state(self.random_state).permutation(n)
+        if hasattr(X, "iloc"):
+            X = X.iloc[order]
+        else:
+            X = (X if hasattr(X, "shape") else np.asarray(X))[order]
+        y = np.asarray(y)[order]
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)[order]
+        self.shuffle = False  # the engine's per-epoch shuffle: off for this fit
+        try:
+            super()._fit(X, y, sample_weight, incremental, **kwargs)
+        finally:
+            self.shuffle = True
+        self._playground_order = order
+        return self
+
+
+class PlaygroundClassifier(_PlaygroundRules, FastMLPClassifier):
+    """A binary :class:`~fastmlp.FastMLPClassifier` trained as the
+    TensorFlow Playground trains its classifier.
+
+    The output is a tanh unit on the labels -1 (``classes_[0]``) and +1
+    (``classes_[1]``), trained on the squared error ``(o - t)^2 / 2``: the
+    Playground's loss, not the log-loss of a logistic output
+    (:class:`~fastmlp.FastMLPClassifier`, kept as it is). ``predict_proba``
+    returns ``(1 + o) / 2`` for the positive class, ``predict`` the class of
+    the sign of ``o``, and :meth:`layer_activations`' last entry the tanh
+    output ``o`` itself, on the Playground's ``[-1, 1]`` scale. L1, shuffling
+    and the device as in the Playground (see ``_PlaygroundRules``); the
+    parameters are :class:`~fastmlp.FastMLPClassifier`'s, and
+    :func:`playground_classifier` gives the Playground's defaults.
+    """
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, Y, labels = super()._validate_input(X, y, incremental, reset)
+        if self._label_binarizer.y_type_ not in ("binary", "multilabel-indicator"):
+            raise ValueError(
+                "PlaygroundClassifier separates two classes (the Playground's "
+                f"labels -1 and 1); y has {len(self.classes_)}: use "
+                "FastMLPClassifier."
+            )
+        return X, (2 * Y - 1).astype(X.dtype), labels
+
+    def _initialize(self, y, layer_units, dtype):
+        super()._initialize(y, layer_units, dtype)
+        self.out_activation_ = "tanh"
+
+    def _loss_code(self):
+        return LOSS_CODES["tanh_squared_error"]
+
+    def _predict_from_output(self, y_pred):
+        return super()._predict_from_output((1 + y_pred) / 2)
+
+    def predict_proba(self, X):
+        """Probability estimates: ``(1 + o) / 2`` for ``classes_[1]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+        """
+        positive = np.clip((1 + self._forward_checked(X)) / 2, 0.0, 1.0)
+        if self.n_outputs_ > 1:
+            return positive
+        positive = positive.ravel()
+        return np.vstack([1 - positive, positive]).T
+
+
+class PlaygroundRegressor(_PlaygroundRules, FastMLPRegressor):
+    """A :class:`~fastmlp.FastMLPRegressor` with the Playground's L1 rule and
+    shuffling (see :class:`PlaygroundClassifier`); its loss, the squared
+    error of a linear output, is already the Playground's."""
+
+
+def playground_params(
+    *,
+    activation=None,
+    learning_rate=None,
+    regularization=None,
+    regularization_rate=0.0,
+    batch_size=None,
+    **params,
+):
+    """Estimator parameters from the Playground's names and values.
+
+    Parameters
+    ----------
+    activation : {"tanh", "relu", "sigmoid", "linear", "logistic", "identity"}
+        The Playground's names are aliases of scikit-learn's.
+    learning_rate : float or str, optional
+        A number is the Playground's learning rate (``learning_rate_init``);
+        a string is scikit-learn's schedule.
+    regularization : {None, "none", "L1", "L2"}
+    regularization_rate : float, default=0.0
+        The Playground's rate ``r``: its step ``w -= lr * r * sign(w)`` (L1) or
+        ``lr * r * w`` (L2) after each batch is fastmlp's ``l1`` or ``alpha``
+        equal to ``r * batch_size`` (both are divided by the batch's size).
+    batch_size : int, optional
+    **params
+        Other estimator parameters, passed on.
+
+    Returns
+    -------
+    dict
+    """
+    out = dict(params)
+    if activation is not None:
+        out["activation"] = ACTIVATION_ALIASES.get(activation, activation)
+    if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
+        out["learning_rate_init"] = float(learning_rate)
+    elif learning_rate is not None:
+        out["learning_rate"] = learning_rate
+    if batch_size is not None:
+        out["batch_size"] = batch_size
+    if regularization in (None, "none"):
+        if regularization_rate:
+            raise ValueError("regularization_rate needs regularization='L1' or 'L2'.")
+        return out
+    if regularization not in ("L1", "L2"):
+        raise ValueError(
+            "regularization must be None, 'none', 'L1' or 'L2'; "
+            f"got {regularization!r}."
+        )
+    if regularization_rate < 0:
+        raise ValueError(
+            f"regularization_rate must be >= 0; got {regularization_rate}."
+        )
+    batch = out.get("batch_size", PLAYGROUND_DEFAULTS["batch_size"])
+    if not isinstance(batch, numbers.Integral):
+        raise ValueError(
+            "The Playground's regularization rate needs an integer batch_size."
+        )
+    strength = float(regularization_rate) * int(batch)
+    out["l1" if regularization == "L1" else "alpha"] = strength
+    return out
+
+
 def playground_classifier(hidden_layer_sizes=(4, 2), **params):
-    """A :class:`~fastmlp.FastMLPClassifier` set up as the Playground trains.
+    """A :class:`PlaygroundClassifier` with the Playground's defaults.
 
     The Playground's defaults (:data:`PLAYGROUND_DEFAULTS`: tanh, plain SGD
     at 0.03 in batches of 10, no penalty, weights ``U(-0.5, 0.5)`` and biases
-    0.1), every epoch run (no early stop); ``params`` override them. One
-    difference remains: fastmlp minimises the log-loss of a logistic output
-    where the Playground minimises the squared error of a tanh output.
+    0.1), every epoch run (no early stop), its tanh output with squared error
+    and its L1 rule. ``params`` override them, in scikit-learn's names or the
+    Playground's (:func:`playground_params`: ``regularization="L1"``,
+    ``regularization_rate=0.01``, ``activation="sigmoid"``,
+    ``learning_rate=0.1``...).
     """
-    return FastMLPClassifier(hidden_layer_sizes, **{**PLAYGROUND_DEFAULTS, **params})
+    return PlaygroundClassifier(
+        hidden_layer_sizes, **{**PLAYGROUND_DEFAULTS, **playground_params(**params)}
+    )
 
 
 def playground_regressor(hidden_layer_sizes=(4, 2), **params):
-    """A :class:`~fastmlp.FastMLPRegressor` with the Playground's defaults
-    (see :func:`playground_classifier`); squared error on a linear output."""
-    return FastMLPRegressor(
-        hidden_layer_sizes=hidden_layer_sizes, **{**PLAYGROUND_DEFAULTS, **params}
+    """A :class:`PlaygroundRegressor` with the Playground's defaults (see
+    :func:`playground_classifier`); squared error on a linear output."""
+    return PlaygroundRegressor(
+        hidden_layer_sizes=hidden_layer_sizes,
+        **{**PLAYGROUND_DEFAULTS, **playground_params(**params)},
     )
+
+
+def set_learning_rate(model, learning_rate):
+    """Change the learning rate now, without a reset (the Playground's rule).
+
+    Sets ``learning_rate_init`` and the rate of the optimizer a fitted model
+    keeps for ``partial_fit``, so the next ``partial_fit`` (or
+    :func:`fit_with_curves` epoch) steps with it; the weights stay. (A plain
+    ``set_params(learning_rate_init=...)`` applies only from the next
+    ``fit``, as in scikit-learn.)
+    """
+    _, mlp = split_model(model)
+    mlp.set_params(learning_rate_init=float(learning_rate))
+    optimizer = getattr(mlp, "_optimizer", None)
+    if optimizer is not None:
+        optimizer.learning_rate_init = float(learning_rate)
+        optimizer.learning_rate = float(learning_rate)
+    return model
+
+
+def set_weight(model, layer, i, j, value):
+    """Set the weight from unit ``i`` of layer ``layer`` to unit ``j`` of the
+    next, by hand (the Playground's exercise 2).
+
+    Layers count from 0 (the inputs). The same as
+    ``model.coefs_[layer][i, j] = value``: ``coefs_`` and ``intercepts_`` are
+    views of the weights the next ``partial_fit`` trains, so writing into
+    them in place is the documented way; :func:`set_bias` sets a bias. A
+    weight set to exactly 0 does not move while L1 is on (the Playground's
+    dead links).
+    """
+    _, mlp = split_model(model)
+    mlp.coefs_[layer][i, j] = value
+    return model
+
+
+def set_bias(model, layer, j, value):
+    """Set the bias of unit ``j`` of layer ``layer + 1`` by hand:
+    ``model.intercepts_[layer][j] = value`` (see :func:`set_weight`)."""
+    _, mlp = split_model(model)
+    mlp.intercepts_[layer][j] = value
+    return model
 
 
 def split_model(model):
@@ -110,7 +351,17 @@ class LearningCurves:
 
 
 def data_loss(model, X, y):
-    """Log-loss (classifier) or half mean squared error (regressor) on X, y."""
+    """The loss of ``model`` on X, y, as its training defines it.
+
+    A :class:`PlaygroundClassifier`: the Playground's ``mean (o - t)^2 / 2``
+    of its tanh output ``o`` on labels ``t = +-1``; other classifiers the
+    log-loss; regressors half the mean squared error.
+    """
+    _, mlp = split_model(model)
+    if isinstance(mlp, PlaygroundClassifier):
+        output = 2 * model.predict_proba(X)[:, 1] - 1
+        target = np.where(np.asarray(y) == mlp.classes_[1], 1.0, -1.0)
+        return float(0.5 * np.mean((output - target) ** 2))
     if is_classifier(model):
         proba = np.clip(model.predict_proba(X), 1e-15, 1.0)
         classes = list(model.classes_)
@@ -129,7 +380,8 @@ def fit_with_curves(model, X, y, X_test=None, y_test=None, epochs=100, record_ev
     scikit-learn's; this is where held-out curves come from. With an integer
     ``random_state`` the estimator gets a ``RandomState`` seeded with it for
     the run (the same initial weights as ``fit``, a new shuffle every epoch)
-    and the integer back at the end.
+    and the integer back at the end; the Playground's estimators shuffle
+    once and keep that order (:class:`PlaygroundClassifier`).
 
     Parameters
     ----------
@@ -163,7 +415,8 @@ def fit_with_curves(model, X, y, X_test=None, y_test=None, epochs=100, record_ev
         if attr not in constructor:
             delattr(mlp, attr)  # fitted and solver state: start from scratch
     seed = mlp.random_state
-    if seed is not None and not isinstance(seed, np.random.RandomState):
+    reshuffles = mlp.shuffle and not isinstance(mlp, _PlaygroundRules)
+    if reshuffles and seed is not None and not isinstance(seed, np.random.RandomState):
         mlp.random_state = np.random.RandomState(seed)
     extra = {"classes": np.unique(y)} if is_classifier(mlp) else {}
     curves = LearningCurves()

@@ -93,7 +93,8 @@ def logistic_regression(plots=True):
     model = playground_classifier((), random_state=0)
     model, curves = fit_with_curves(model, X_train, y_train, X_test, y_test, 200)
     w, b = model.coefs_[0].ravel(), float(model.intercepts_[0][0])
-    by_hand = expit(X_test @ w + b)
+    # the Playground's output o = tanh(z) on labels +-1: (1 + o) / 2 = sigmoid(2 z)
+    by_hand = expit(2 * (X_test @ w + b))
     gap = float(np.max(np.abs(model.predict_proba(X_test)[:, 1] - by_hand)))
     n_weights, n_biases = count_parameters(model)
     metrics = {
@@ -105,8 +106,9 @@ def logistic_regression(plots=True):
         "b": b,
     }
     summary = (
-        "No hidden layer: the network is p(+1 | x) = sigmoid(w1 X1 + w2 X2 + b), "
-        "logistic regression, with "
+        "No hidden layer: the network's output is o = tanh(w1 X1 + w2 X2 + b) "
+        "(the Playground's), so p(+1 | x) = (1 + o) / 2 = sigmoid(2 (w1 X1 + w2 X2 "
+        "+ b)): logistic regression, with "
         f"{n_weights} weights + {n_biases} bias = {n_weights + n_biases} "
         "parameters.\n"
         f"Fitted by SGD (200 epochs): w = ({w[0]:.3f}, {w[1]:.3f}), b = {b:.3f}; "
@@ -158,9 +160,8 @@ def noisy_gauss_runs(plots=True):
         "initial weights:\n"
         + "\n".join(lines)
         + f"\nThe runs agree to {100 * spread.max():.1f} % (largest relative "
-        "spread of a parameter): the log-loss of logistic regression is convex, "
-        "so every run heads for the same minimum; noise moves the points, not "
-        "the answer."
+        "spread of a parameter): every run heads for the same minimum; noise "
+        "moves the points, not the answer."
     )
     figures = {}
     if plots:
@@ -346,7 +347,7 @@ def activations(plots=True):
         loss = data_loss(model, X_train, y_train)
         metrics[f"{act}_accuracy"] = acc
         metrics[f"{act}_train_loss"] = loss
-        lines.append(f"{act:>8}: test accuracy {acc:.3f}, train log-loss {loss:.3f}")
+        lines.append(f"{act:>8}: test accuracy {acc:.3f}, train loss {loss:.3f}")
         panels.append(_panel(model, data, f"{act} {DEEP}"))
     summary = (
         f"Circle, hidden layers {DEEP}, 300 SGD epochs; logistic regression "
@@ -354,7 +355,8 @@ def activations(plots=True):
         + "\n".join(lines)
         + "\nidentity: a stack of linear layers is one linear map, no better than "
         "logistic regression. logistic (sigmoid): its gradient (at most 1/4 per "
-        "layer) vanishes through four layers and the loss stays at ln 2. tanh "
+        "layer) vanishes through four layers and the loss stays near 0.5 (an "
+        "output near 0 on labels +-1). tanh "
         "and relu learn the circle."
     )
     figures = {}
@@ -468,7 +470,8 @@ def sgd_hyperparameters(plots=True):
         f"Circle, hidden (4, 2), tanh, plain SGD, {epochs} epochs.\n"
         "Learning rate (batch 10):\n"
         + "\n".join(lr_lines)
-        + "\nToo small: the loss hardly moves from ln 2 = 0.693. Right: fast and "
+        + "\nToo small: the loss hardly moves from 0.5 (an output near 0 on labels "
+        "+-1). Right: fast and "
         "smooth. Large: the training loss drops fastest, the test loss less. "
         "Too large: the steps overshoot and the loss jumps about.\n"
         "Batch size (learning rate 0.03):\n"

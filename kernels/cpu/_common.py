@@ -14,6 +14,7 @@ from .. import (  # noqa: F401
     SOFTMAX,
     SQUARED_ERROR,
     TANH,
+    TANH_SQUARED_ERROR,
 )
 
 # Reassociation and FMA contraction let LLVM vectorise reductions; no

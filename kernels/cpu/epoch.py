@@ -17,7 +17,7 @@ from ._common import ADAM, JIT_OPTIONS
 from .gemm import blas_nn, blas_nt, blas_tn
 from .layers import _bias_grad, _grad_epilogue, sparse_product, sparse_product_tn
 from .losses import _add_l1_sign, _sum_abs, _sum_squares
-from .narrow import narrow_epoch, narrow_lanes
+from .narrow import NARROW_MAX_WIDTH, narrow_epoch, narrow_lanes
 from .network import (
     gather_rows,
     gather_targets,
@@ -442,8 +442,10 @@ def train_epoch(
     order, shuffled in place first when ``seed >= 0`` (fastmlp's own
     generator: the same seed gives the same order). ``hyper = [lr, momentum,
     nesterov, beta1, beta2, epsilon, alpha, l1]`` (8 entries; ``l1 = 0`` is
-    scikit-learn's loss). ``act_buf``/``delta_buf`` hold ``batch_size *
-    sum(layer_sizes)`` entries each.
+    scikit-learn's loss; ``l1 < 0`` asks for the TensorFlow Playground's L1
+    rule of strength ``-l1``, narrow networks only: see ``narrow._clip_l1``).
+    ``act_buf``/``delta_buf`` hold ``batch_size * sum(layer_sizes)`` entries
+    each.
 
     Runs :func:`train_epoch_skeleton` (or, for networks at most 8 units wide,
     the narrow epoch) with this configuration's pieces: shuffle, gather,
@@ -456,6 +458,12 @@ def train_epoch(
     hyper = check_hyper(hyper)
     coef_off, icpt_off, slot_off = layout_offsets(layer_sizes)
     lanes = 0 if csr else narrow_lanes(layer_sizes)
+    if hyper[7] < 0 and not lanes:
+        raise ValueError(
+            "The TensorFlow Playground's L1 rule (l1 < 0 in hyper) runs in the "
+            "narrow epoch only: dense input and layers at most "
+            f"{NARROW_MAX_WIDTH} units wide, got {list(layer_sizes)}."
+        )
     # the narrow epoch steps its padded copies itself: no optimizer piece
     fns = piece_addresses(
         hidden_activation, output_activation, loss, Y.dtype, -1 if lanes else solver

@@ -5,7 +5,14 @@ from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
 from .._cache import njit
-from ._common import BINARY_LOG_LOSS, FASTMATH, LOG_LOSS, POISSON, SQUARED_ERROR
+from ._common import (
+    BINARY_LOG_LOSS,
+    FASTMATH,
+    LOG_LOSS,
+    POISSON,
+    SQUARED_ERROR,
+    TANH_SQUARED_ERROR,
+)
 from .elementwise import clip
 
 
@@ -72,6 +79,7 @@ _ROW_LOSSES = {
     LOG_LOSS: _log_row,
     BINARY_LOG_LOSS: _binary_log_row,
     POISSON: _poisson_row,
+    TANH_SQUARED_ERROR: _squared_row,
 }
 
 
@@ -90,7 +98,7 @@ def _ov_row_loss(pi, yi, n, eps, loss):
     )
 
     def any_loss(pi, yi, n, eps, loss):
-        if loss == SQUARED_ERROR:
+        if loss == SQUARED_ERROR or loss == TANH_SQUARED_ERROR:
             return squared(pi, yi, n, eps, loss)
         if loss == LOG_LOSS:
             return log(pi, yi, n, eps, loss)
@@ -102,7 +110,11 @@ def _ov_row_loss(pi, yi, n, eps, loss):
 
 
 def _output_delta(P, Y, sw, loss, delta):
-    """``delta = (P - Y) * sw``; returns ``sum_i sw_i * loss_i`` (see contract)."""
+    """``delta = (P - Y) * sw``; returns ``sum_i sw_i * loss_i`` (see contract).
+
+    ``TANH_SQUARED_ERROR`` (the Playground's classifier) multiplies in the tanh
+    output's derivative ``1 - P^2``: squared error is not tanh's canonical loss.
+    """
     m = P.shape[0]
     n = P.shape[1]
     eps = _epsilon(P)
@@ -116,8 +128,12 @@ def _output_delta(P, Y, sw, loss, delta):
         yi = Y[i]
         di = delta[i]
         total += w * _row_loss(pi, yi, n, eps, loss)
-        for j in range(n):
-            di[j] = (pi[j] - yi[j]) * w
+        if loss == TANH_SQUARED_ERROR:
+            for j in range(n):
+                di[j] = (pi[j] - yi[j]) * (1.0 - pi[j] * pi[j]) * w
+        else:
+            for j in range(n):
+                di[j] = (pi[j] - yi[j]) * w
     return total
 
 

@@ -142,6 +142,45 @@ def _finish_grad_row(g, acc, w, alpha, scale, c1, use_l1):
                 g[j] -= c1
 
 
+@njit(inline="always", **JIT_OPTIONS)
+def _mark_signs(P, signs, n_layers, K):
+    """``signs = sign(W)`` over the padded coefficients, before the step."""
+    stride = (K + 1) * K
+    for l in range(n_layers):
+        for i in range(K * K):
+            w = P[l * stride + i]
+            signs[l * K * K + i] = 1.0 if w > 0.0 else (-1.0 if w < 0.0 else 0.0)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _clip_l1(P, signs, n_layers, K, step):
+    """The TensorFlow Playground's L1 step after the optimizer's; returns the
+    L2 sum of the coefficients after it.
+
+    A coefficient ``w0`` before the batch's update, ``w1`` after it, becomes
+    ``w2 = w1 - step * sign(w0)``, or exactly 0 where that crosses zero
+    (``w1 * w2 < 0``); one that was exactly 0 (``sign(w0) = 0``) stays 0: the
+    Playground's "dead" links, which L1 switches off for good. (So a
+    coefficient set to 0 by hand, or a zero initialisation, stays 0 too while
+    this rule is on; the padding is 0 and stays 0.)
+    """
+    stride = (K + 1) * K
+    sq = 0.0
+    for l in range(n_layers):
+        for i in range(K * K):
+            at = l * stride + i
+            s = signs[l * K * K + i]
+            w = P[at]
+            if s == 0.0:
+                w = 0.0
+            else:
+                moved = w - step * s
+                w = 0.0 if w * moved < 0.0 else moved
+            P[at] = w
+            sq += w * w
+    return sq
+
+
 @specialised
 def narrow_epoch_kernel(lanes):
     """The compiled narrow epoch for one lane count ``K`` (one of
@@ -197,6 +236,8 @@ def narrow_epoch_kernel(lanes):
         at += 2 * batch_size * n_out
         ybuf = scratch[at : at + batch_size * n_out]
         swbuf = scratch[at + batch_size * n_out : at + batch_size * (n_out + 1)]
+        at += batch_size * (n_out + 1)
+        signs = scratch[at : at + n_layers * K * K]  # the clipping L1's signs
 
         X, Y, sw, sample_idx = borrow(X), borrow(Y), borrow(sw), borrow(sample_idx)
         params, grads, opt_m, opt_v = (
@@ -224,6 +265,11 @@ def narrow_epoch_kernel(lanes):
         alpha = hyper[6]
         l1 = hyper[7]
         use_l1 = l1 != 0.0
+        # l1 < 0: the TensorFlow Playground's L1 rule, strength |l1| (see
+        # _clip_l1); l1 > 0: the subgradient l1 * sign(W) in the gradient
+        clip_l1 = l1 < 0.0
+        l1 = abs(l1)
+        sign_l1 = use_l1 and not clip_l1
         fns = borrow(fns)
         # a row's accumulator, kept in registers
         acc = local_vector(P.dtype, K)
@@ -309,7 +355,7 @@ def narrow_epoch_kernel(lanes):
                     lanes_copy(acc, zeros, K)
                     for r in range(m):
                         lanes_axpy(acc, A[r, k], D[r], K)
-                    _finish_grad_row(gblock[k], acc, block[k], a_l2, sc, c1, use_l1)
+                    _finish_grad_row(gblock[k], acc, block[k], a_l2, sc, c1, sign_l1)
                 lanes_copy(acc, zeros, K)
                 for r in range(m):
                     lanes_axpy(acc, one, D[r], K)
@@ -340,6 +386,8 @@ def narrow_epoch_kernel(lanes):
                     D = Dp
 
             # the optimizer step on the padded copies, coefficients apart
+            if clip_l1:
+                _mark_signs(P, signs, n_layers, K)
             sq = 0.0
             if solver == ADAM:
                 step[0] += 1
@@ -362,6 +410,8 @@ def narrow_epoch_kernel(lanes):
                     _sgd_range(
                         P, G, M1, lr_s, momentum, nesterov, lo + K * K, lo + stride
                     )
+            if clip_l1:
+                sq = _clip_l1(P, signs, n_layers, K, lr * l1 * scale)
             sq_coef = sq
             accumulated += value * m
 
@@ -408,6 +458,7 @@ def narrow_epoch(
         4 * n_layers * (lanes + 1) * lanes
         + (n_layers + 3) * batch_size * lanes
         + batch_size * (3 * n_out + 1)
+        + n_layers * lanes * lanes
     )
     return narrow_epoch_kernel(lanes)(
         X,
