@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import (
     check_array,
+    check_consistent_length,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -183,6 +184,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         device: str,
         weight_init: str = "glorot",
         l1: float = 0.0,
+        scoring: str | None = None,
     ) -> None:
         self.activation = activation
         self.solver = solver
@@ -211,6 +213,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         self.device = device
         self.weight_init = weight_init
         self.l1 = l1
+        self.scoring = scoring
 
     # ------------------------------------------------------------------
     # parameters and state
@@ -273,7 +276,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
     # fitting
     # ------------------------------------------------------------------
     @_skip_nested_validation
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, validation=None):
         y_given = y  # the labels as passed: what callbacks' scorers compare with
         self._validate_params()
         device = resolve_device(self.device)
@@ -317,10 +320,13 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
                     y = y.astype(dtype)
                 if sample_weight is not None:
                     sample_weight = sample_weight.astype(dtype)
+        validation = self._validation_set(
+            *(validation or (None,) * 3), X.dtype, y.shape[1]
+        )
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
 
-        y = self._numeric_targets(X, y, incremental)
+        y = self._numeric_targets(X, y, incremental, validation is None)
         backend = get_backend(device)
         if sp.issparse(X) and not hasattr(backend, "train_epoch_sparse"):
             warnings.warn(
@@ -339,7 +345,15 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         hooks = _engine.FitHooks(self, X, y_given, sample_weight, subtasks)
         if stochastic:
             _engine.fit_stochastic(
-                self, backend, X, y, sample_weight, layer_units, incremental, hooks
+                self,
+                backend,
+                X,
+                y,
+                sample_weight,
+                layer_units,
+                incremental,
+                hooks,
+                validation,
             )
         else:
             _engine.fit_lbfgs(self, X, y, sample_weight, layer_units, hooks)
@@ -358,7 +372,39 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         hooks.end()
         return self
 
-    def _numeric_targets(self, X, y, incremental):
+    def _validation_set(self, X_val, y_val, sample_weight_val, dtype, n_outputs):
+        """``fit``'s held-out data, validated with the rules and messages of
+        scikit-learn's ``HistGradientBoostingClassifier.fit``; None if none."""
+        if X_val is None and y_val is None:
+            return None
+        if y_val is None:
+            raise ValueError("X_val is provided, but y_val was not provided.")
+        if X_val is None:
+            raise ValueError("y_val is provided, but X_val was not provided.")
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                "X_val and y_val are used by early stopping, which only the "
+                f"stochastic solvers 'sgd' and 'adam' have; got solver={self.solver!r}."
+            )
+        X_val = validate_data(
+            self, X_val, accept_sparse=["csr", "csc"], dtype=dtype, reset=False
+        )
+        X_val = _engine.as_csr(X_val)
+        Y_val, labels = self._validation_targets(y_val, dtype, n_outputs)
+        check_consistent_length(X_val, Y_val)
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(
+                sample_weight_val, X_val.shape[0], dtype
+            )
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit while at the same time "
+                "early_stopping is False. When passing X_val and y_val to fit, "
+                "early_stopping should be set to True."
+            )
+        return _engine.ValidationSet(X_val, Y_val, labels, sample_weight_val)
+
+    def _numeric_targets(self, X, y, incremental, split=True):
         """y in X's dtype for the kernels.
 
         A regressor's y of strings passes scikit-learn's validation (only
@@ -372,7 +418,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
             # scikit-learn's _fit_stochastic sets up its optimizer first: a
             # later partial_fit goes on with that one, not with an older one.
             _engine.start_optimizer(self, self._params_vector(), incremental)
-        if self.solver in _STOCHASTIC_SOLVERS and self.early_stopping:
+        if self.solver in _STOCHASTIC_SOLVERS and self.early_stopping and split:
             if incremental:
                 raise ValueError("partial_fit does not support early_stopping=True")
             X_val = train_test_split(
@@ -433,11 +479,13 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
+                self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
 
     # ------------------------------------------------------------------
@@ -573,8 +621,9 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
 
         print_fn(summary_text(self))
 
-    def _score_validated(self, X, y, sample_weight):
-        y_pred = self._predict_from_output(_engine.network_output(self, X))
+    def _score_from_output(self, output, y, sample_weight):
+        """``score`` of the network output ``output`` against ``y``."""
+        y_pred = self._predict_from_output(output)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return self._score_function(y, y_pred, sample_weight=sample_weight)
@@ -677,6 +726,13 @@ _COMMON_DOC = """
         Strength of an L1 penalty ``l1 * sum|W| / n`` on the coefficients
         (not the intercepts), added to the loss alongside ``alpha``'s L2;
         its gradient is ``l1 * sign(W) / n``. 0 is scikit-learn's loss.
+    scoring : str, callable or None, default=None
+        What early stopping maximises on the held-out data. None is
+        scikit-learn's MLP: the estimator's ``score`` (accuracy or R²);
+        'loss' is minus the validation loss; any other str is a scikit-learn
+        scorer name ('balanced_accuracy', 'neg_log_loss', ...), a callable is
+        called ``scoring(estimator, X_val, y_val)``. Used with
+        ``early_stopping=True`` only.
 """
 
 _ATTR_DOC = """
@@ -687,7 +743,10 @@ _ATTR_DOC = """
     loss_curve_ : list of float
         Loss of every epoch.
     validation_scores_ : list of float or None
-        Held-out score of every epoch with early stopping.
+        Held-out score of every epoch with early stopping (see ``scoring``).
+    validation_loss_curve_ : list of float or None
+        Held-out loss of every epoch with early stopping (scikit-learn's loss
+        without the penalty terms, weighted by ``sample_weight_val``).
     best_validation_score_ : float or None
         Best held-out score with early stopping.
     t_ : int
@@ -778,6 +837,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         device: str = "auto",
         weight_init: str = "glorot",
         l1: float = 0.0,
+        scoring: str | None = None,
         class_weight: dict | list | str | None = None,
     ) -> None:
         self.class_weight = class_weight
@@ -809,6 +869,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             device=device,
             weight_init=weight_init,
             l1=l1,
+            scoring=scoring,
         )
 
     _constraints = CLASSIFIER_CONSTRAINTS
@@ -868,9 +929,37 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             return expanded
         return sample_weight * expanded
 
+    def _validation_targets(self, y_val, dtype, n_outputs):
+        """``y_val`` binarized as the network's targets, and as given."""
+        y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        binarizer = self._label_binarizer
+        if binarizer.y_type_ == "multilabel-indicator":
+            if y_val.ndim != 2 or y_val.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"y_val must be a label-indicator matrix of {len(self.classes_)} "
+                    "columns, as y."
+                )
+        else:
+            # LabelEncoder's words, as scikit-learn's gradient boosting raises them
+            unseen = np.setdiff1d(unique_labels(y_val), self.classes_)
+            if len(unseen):
+                raise ValueError(f"y contains previously unseen labels: {list(unseen)}")
+        return binarizer.transform(y_val).astype(dtype).reshape(
+            (y_val.shape[0], -1)
+        ), y_val
+
     @with_callbacks
     def fit(
-        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        X_val: MatrixLike | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
     ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
@@ -882,13 +971,27 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             Class labels, or a label-indicator matrix for multilabel.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        X_val : array-like of shape (n_val, n_features), default=None
+            Held-out data for early stopping, used instead of splitting off
+            ``validation_fraction`` (needs ``early_stopping=True`` and ``sgd``
+            or ``adam``), as scikit-learn's gradient boosting takes it.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the held-out samples.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            validation=(X_val, y_val, sample_weight_val),
+        )
 
     @available_if(lambda est: est._check_solver())
     @with_callbacks
@@ -1069,6 +1172,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         device: str = "auto",
         weight_init: str = "glorot",
         l1: float = 0.0,
+        scoring: str | None = None,
     ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1098,6 +1202,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             device=device,
             weight_init=weight_init,
             l1=l1,
+            scoring=scoring,
         )
 
     _score_function = staticmethod(r2_score)
@@ -1128,9 +1233,30 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             )
         return X, y, None
 
+    def _validation_targets(self, y_val, dtype, n_outputs):
+        """``y_val`` as the network's targets (n_val, n_outputs) and as given."""
+        y_val = check_array(
+            y_val, ensure_2d=False, dtype=dtype, input_name="y_val", order="C"
+        )
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if y_val.reshape((y_val.shape[0], -1)).shape[1] != n_outputs:
+            raise ValueError(
+                f"y_val has {1 if y_val.ndim == 1 else y_val.shape[1]} outputs, but "
+                f"y has {n_outputs}."
+            )
+        return y_val.reshape((y_val.shape[0], -1)), y_val
+
     @with_callbacks
     def fit(
-        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        X_val: MatrixLike | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
     ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
@@ -1142,13 +1268,27 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        X_val : array-like of shape (n_val, n_features), default=None
+            Held-out data for early stopping, used instead of splitting off
+            ``validation_fraction`` (needs ``early_stopping=True`` and ``sgd``
+            or ``adam``), as scikit-learn's gradient boosting takes it.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the held-out samples.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            validation=(X_val, y_val, sample_weight_val),
+        )
 
     def _predict_from_output(self, y_pred):
         if self.n_outputs_ == 1:

@@ -112,6 +112,14 @@ class NoneValue:
         return "None"
 
 
+class CallableValue:
+    def accepts(self, value):
+        return callable(value)
+
+    def __str__(self):
+        return "a callable"
+
+
 class RandomStateLike:
     def accepts(self, value):
         if value is None or isinstance(value, np.random.RandomState):
@@ -162,7 +170,7 @@ def validate_params(estimator, constraints):
 Real, Integral = numbers.Real, numbers.Integral
 
 #: The constraints of scikit-learn's MLP, plus fastmlp's ``device``,
-#: ``weight_init`` and ``l1``.
+#: ``weight_init``, ``l1`` and ``scoring``.
 MLP_CONSTRAINTS = {
     "hidden_layer_sizes": [ArrayLikeOfPositiveInts()],
     "activation": [Options({"identity", "logistic", "tanh", "relu"})],
@@ -193,6 +201,7 @@ MLP_CONSTRAINTS = {
     "device": [Options({"auto", "cpu", "cuda"})],
     "weight_init": [Options({"glorot", "he_normal", "playground", "zeros"})],
     "l1": [Interval(Real, 0, None, "left")],
+    "scoring": [InstanceOf(str), CallableValue(), NoneValue()],
 }
 
 #: The classifier's own: ``class_weight`` as scikit-learn's forests take it.

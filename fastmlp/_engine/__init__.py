@@ -9,6 +9,7 @@ the training loops and the prediction pass, and calls the backend's kernels:
 ``weights``     initial weights; the flat vector and its per-layer views
 ``epochs``      optimizer state and schedules; one compiled epoch per call
 ``stochastic``  the sgd/adam loop: early stopping, n_iter_no_change, stops
+``validation``  early stopping's held-out data: its loss and score per epoch
 ``lbfgs``       L-BFGS-B over one compiled loss/gradient call
 ``callbacks``   scikit-learn 1.9's callback hooks: a subtask per epoch
 ``predict``     the forward pass, split over threads for large inputs
@@ -26,6 +27,7 @@ from .predict import (
     prediction_threads,
 )
 from .stochastic import fit_stochastic, start_optimizer
+from .validation import ValidationSet
 from .weights import (
     WEIGHT_INITS,
     glorot_init,
@@ -44,6 +46,7 @@ __all__ = [
     "EpochRunner",
     "FitHooks",
     "OptimizerState",
+    "ValidationSet",
     "as_csr",
     "cpu_forward",
     "fit_lbfgs",

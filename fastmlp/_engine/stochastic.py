@@ -10,6 +10,7 @@ from .._config import get_config
 from ..exceptions import ConvergenceWarning
 from .epochs import EpochRunner, OptimizerState
 from .interrupts import DeferredInterrupt
+from .validation import ValidationSet, evaluate, make_scorer
 
 
 def start_optimizer(est, params, incremental):
@@ -37,7 +38,15 @@ def start_optimizer(est, params, incremental):
 
 
 def fit_stochastic(
-    est, backend, X, y, sample_weight, layer_units, incremental, hooks=None
+    est,
+    backend,
+    X,
+    y,
+    sample_weight,
+    layer_units,
+    incremental,
+    hooks=None,
+    validation=None,
 ):
     """Epochs of sgd or adam, each one compiled ``train_epoch`` call.
 
@@ -47,6 +56,8 @@ def fit_stochastic(
     for ``partial_fit``). ``incremental`` runs one epoch (``partial_fit``).
     ``hooks`` (:class:`~fastmlp._engine.callbacks.FitHooks`) gets one
     subtask per epoch; a callback asking to stop ends the fit after it.
+    ``validation`` (:class:`~fastmlp._engine.validation.ValidationSet`), the
+    held-out data passed to ``fit``, replaces early stopping's split.
     """
     params = est._params_vector()
     if params is not est._packed:
@@ -56,7 +67,9 @@ def fit_stochastic(
     if est.early_stopping and incremental:
         raise ValueError("partial_fit does not support early_stopping=True")
     early_stopping = est.early_stopping
-    if early_stopping:
+    if validation is not None:
+        X_train, y_train, sw_train = X, y, sample_weight
+    elif early_stopping:
         # scikit-learn stratifies on its binarized labels as bool: its error
         # for a class of one member names it 'True' or 'False'
         stratify = (
@@ -76,11 +89,19 @@ def fit_stochastic(
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        if is_classifier(est):
-            y_val = est._label_binarizer.inverse_transform(y_val)
+        labels = (
+            est._label_binarizer.inverse_transform(y_val)
+            if is_classifier(est)
+            else y_val
+        )
+        validation = ValidationSet(X_val, y_val, labels, sw_val)
     else:
         X_train, y_train, sw_train = X, y, sample_weight
-        X_val = y_val = sw_val = None
+    scorer = None
+    if early_stopping:
+        scorer = make_scorer(est)
+        if getattr(est, "validation_loss_curve_", None) is None:
+            est.validation_loss_curve_ = []
 
     n_samples = X_train.shape[0]
     if est.batch_size == "auto":
@@ -152,7 +173,7 @@ def fit_stochastic(
                 if est.verbose:
                     print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
 
-                _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val)
+                _update_no_improvement_count(est, early_stopping, validation, scorer)
                 opt.iteration_ends(est.t_)
                 # A Ctrl-C during this epoch stops here, with the state complete.
                 interrupts.check()
@@ -187,9 +208,10 @@ def fit_stochastic(
         params[:] = est._best_params
 
 
-def _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val):
+def _update_no_improvement_count(est, early_stopping, validation, scorer):
     if early_stopping:
-        score = est._score_validated(X_val, y_val, sw_val)
+        loss, score = evaluate(est, validation, scorer)
+        est.validation_loss_curve_.append(loss)
         est.validation_scores_.append(score)
         if est.verbose:
             print(f"Validation score: {score:f}")
