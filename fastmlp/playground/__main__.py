@@ -3,6 +3,7 @@
 python -m fastmlp.playground list
 python -m fastmlp.playground <scenario> [<scenario> ...] --out DIR
 python -m fastmlp.playground all --out DIR
+python -m fastmlp.playground serve [--port N] [--host 127.0.0.1] [--open]
 """
 
 import argparse
@@ -10,9 +11,29 @@ import sys
 import time
 
 
+def serve_main(argv):
+    """``serve``: the live Playground in a browser."""
+    from ._server import serve
+
+    parser = argparse.ArgumentParser(
+        prog="python -m fastmlp.playground serve",
+        description="The live TensorFlow Playground, trained by fastmlp: a local "
+        "web page (loopback only by default).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
+    parser.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    parser.add_argument("--open", action="store_true", help="open a browser")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, open_browser=args.open)
+    return 0
+
+
 def main(argv=None):
     from .scenarios import SCENARIOS, run_scenario, write_scenario
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        return serve_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m fastmlp.playground",
         description="Run the Playground course's scenarios: pictures (PNG) and a "
@@ -21,7 +42,8 @@ def main(argv=None):
     parser.add_argument(
         "scenario",
         nargs="+",
-        help="'list', 'all', or scenario names: " + ", ".join(SCENARIOS),
+        help="'serve' (the live page), 'list', 'all', or scenario names: "
+        + ", ".join(SCENARIOS),
     )
     parser.add_argument("--out", default="playground_out", help="output folder")
     parser.add_argument(
