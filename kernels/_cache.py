@@ -7,7 +7,7 @@ machine code and would keep running it after the other module changed. The
 kernels here are split over many modules, so every cached kernel of
 ``fastmlp.kernels`` gets a cache whose *source stamp* is
 :func:`package_stamp`: the SHA-256 of every ``.py`` file of this package
-(path and content) together with the fastmlp, numba, llvmlite and numpy
+(path and content) together with the numba, llvmlite and numpy
 versions (and numba-cuda's for CUDA kernels). Any change to any of them makes
 every kernel recompile; nothing stale is ever loaded.
 
@@ -134,7 +134,7 @@ def package_stamp(*extra_dists, root=_PACKAGE_DIR):
     -------
     str
         Hex SHA-256 of the path and bytes of every ``.py`` file under ``root``
-        and of the versions of fastmlp, numba, llvmlite, numpy and
+        and of the versions of numba, llvmlite, numpy and
         ``extra_dists``. Computed once per process (the kernels are compiled
         from the sources as they were imported).
     """
@@ -144,7 +144,10 @@ def package_stamp(*extra_dists, root=_PACKAGE_DIR):
             content = f.read()
         digest.update(f"{rel}\0{len(content)}\0".encode())
         digest.update(content)
-    for dist in ("fastmlp", "numba", "llvmlite", "numpy", *extra_dists):
+    # fastmlp's own version is left out: the kernels are the files hashed
+    # above, and a wheel's shipped kernels are compiled before it is installed
+    # (when fastmlp's version is not yet known to importlib.metadata).
+    for dist in ("numba", "llvmlite", "numpy", *extra_dists):
         digest.update(f"{dist}={_version(dist)}\0".encode())
     return digest.hexdigest()
 
@@ -229,19 +232,151 @@ def package_cache_class(base_cache, extra_dists=()):
         {"_locator_classes": locators, "__module__": __name__},
     )
 
+    cpu = not extra_dists  # the CUDA kernels are never shipped
+
     def __init__(self, py_func):
         base_cache.__init__(self, py_func)
+        into = os.environ.get(SHIP_INTO_ENV) if cpu else None
+        if into:  # the wheel build compiling the kernels it ships
+            os.makedirs(into, exist_ok=True)
+            self._cache_path = into
         self._cache_file = _pruning_cache_file(type(self._cache_file))(
             cache_path=self._cache_path,
             filename_base=self._impl.filename_base,
             source_stamp=self._impl.locator.get_source_stamp(),
         )
 
+    def _load_overload(self, sig, target_context):
+        data = base_cache._load_overload(self, sig, target_context)
+        if data is None and self._enabled and cpu:
+            data = _load_shipped(self, sig, target_context)
+        return data
+
     return type(
         f"Package{base_cache.__name__}",
         (base_cache,),
-        {"_impl_class": impl, "__init__": __init__, "__module__": __name__},
+        {
+            "_impl_class": impl,
+            "__init__": __init__,
+            "_load_overload": _load_overload,
+            "__module__": __name__,
+        },
     )
+
+
+# --- the kernels shipped in the wheel -----------------------------------------
+#
+# A wheel carries numba's cached code of the complete CPU kernel set, compiled
+# when the wheel was built (``fastmlp._aot``) for portable x86-64 levels, each
+# in its own process with ``NUMBA_CPU_NAME`` set to the level and
+# ``NUMBA_CPU_FEATURES`` empty, so that the code uses no feature of the build
+# host beyond the level's. numba keys a cache entry on the compiling process's
+# CPU name and features (``codegen.magic_tuple()``): a plain process on the
+# user's host looks for its own CPU's key and misses, so when the user's own
+# cache has no entry, the entry of the best level the host supports is looked
+# up under that level's key instead. It is loaded only when it is right: the
+# same package stamp (the kernel sources and the numba, llvmlite and numpy
+# versions), the same numba (the index header), the same Python minor version
+# (the file names), a level whose every feature the host has. Anything else
+# compiles exactly as a source install does.
+
+#: Folder of the shipped kernels in the installed package: one folder per
+#: level, numba's index and data files flat inside (names carry the module).
+SHIPPED_DIR = os.path.join(_PACKAGE_DIR, "_aot")
+#: ``FASTMLP_SHIPPED_KERNELS=0`` ignores the shipped kernels (as a source
+#: install would: compile into the user's cache).
+SHIPPED_ENV = "FASTMLP_SHIPPED_KERNELS"
+#: Set by the wheel build: CPU kernels are cached into this folder, flat.
+SHIP_INTO_ENV = "FASTMLP_SHIP_INTO"
+
+_V2 = ("cx16", "popcnt", "sahf", "sse3", "sse4.1", "sse4.2", "ssse3")
+_V3 = (*_V2, "avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe", "xsave")
+#: The x86-64 levels kernels ship for, best first, with the LLVM feature names
+#: each one requires (the psABI's micro-architecture levels).
+LEVELS = {
+    "x86-64-v4": (*_V3, "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"),
+    "x86-64-v3": _V3,
+}
+
+_SHIPPED_LOADS = {"hits": 0}
+
+
+def best_level(features, levels=tuple(LEVELS)):
+    """The best of ``levels`` whose features are all in ``features``.
+
+    Parameters
+    ----------
+    features : mapping of str to bool
+        LLVM feature names, as ``llvmlite.binding.get_host_cpu_features()``
+        gives them for the host.
+    levels : sequence of str
+        Candidate levels (keys of :data:`LEVELS`).
+
+    Returns
+    -------
+    str or None
+        The level name, or None when the host lacks a feature of each.
+    """
+    for level in LEVELS:
+        if level in levels and all(features.get(f, False) for f in LEVELS[level]):
+            return level
+    return None
+
+
+def shipped_enabled():
+    """False when ``FASTMLP_SHIPPED_KERNELS`` is ``0``, ``false``, ``no`` or ``off``."""
+    value = os.environ.get(SHIPPED_ENV, "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+@functools.cache
+def _host_level(available):
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return None
+    from llvmlite import binding
+
+    return best_level(binding.get_host_cpu_features(), available)
+
+
+def shipped_level():
+    """The shipped level this process loads kernels of, or None.
+
+    None when the package ships no kernels, ``FASTMLP_SHIPPED_KERNELS`` is off,
+    the user set numba's target (``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES``:
+    their choice is kept), or the host lacks every shipped level.
+    """
+    if not shipped_enabled() or not os.path.isdir(SHIPPED_DIR):
+        return None
+    if numba.config.CPU_NAME is not None or numba.config.CPU_FEATURES is not None:
+        return None
+    available = tuple(
+        level for level in LEVELS if os.path.isdir(os.path.join(SHIPPED_DIR, level))
+    )
+    return _host_level(available)
+
+
+def shipped_loads():
+    """How many kernels this process loaded from the shipped set."""
+    return _SHIPPED_LOADS["hits"]
+
+
+def _load_shipped(cache, sig, target_context):
+    level = shipped_level()
+    if level is None:
+        return None
+    shipped = caching.IndexDataCacheFile(
+        cache_path=os.path.join(SHIPPED_DIR, level),
+        filename_base=cache._impl.filename_base,
+        source_stamp=cache._impl.locator.get_source_stamp(),
+    )
+    sig_key, magic, code_hashes = cache._index_key(sig, target_context.codegen())
+    data = shipped.load((sig_key, (magic[0], level, ""), code_hashes))
+    if data is None:
+        return None
+    _SHIPPED_LOADS["hits"] += 1
+    return cache._impl.rebuild(target_context, data)
 
 
 def _install(dispatcher, base_cache, extra_dists):

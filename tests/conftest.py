@@ -10,6 +10,12 @@ subprocess with the variable set (marker ``integration``: its own lane,
 import os
 import sys
 
+# An editable install compiles the host's kernel set into kernels/_aot/ (the
+# kernels a wheel ships; setup.py): the suite tests the JIT path and numba's
+# cache as a source install has them, with the shipped set ignored, in this
+# process and every child it starts. tests/test_shipped.py turns it back on.
+os.environ.setdefault("FASTMLP_SHIPPED_KERNELS", "0")
+
 collect_ignore = [] if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else ["cuda_sim"]
 
 

@@ -248,8 +248,9 @@ def test_the_stamp_covers_every_source_file_and_the_versions(tmp_path, monkeypat
     assert stamp(root=str(tmp_path)) != changed
     assert stamp("numba-cuda", root=str(tmp_path)) != stamp(root=str(tmp_path))
     before = stamp(root=str(tmp_path))
-    versions = {"fastmlp": "9.9", "numba": "0.0", "llvmlite": "0.0", "numpy": "0.0"}
-    for dist in versions:
+    # fastmlp's own version is not in it: the wheel's shipped kernels are
+    # compiled before fastmlp is installed; its kernel files are hashed.
+    for dist in ("numba", "llvmlite", "numpy"):
         monkeypatch.setattr(
             _cache, "_version", lambda d, dist=dist: "new" if d == dist else "old"
         )
