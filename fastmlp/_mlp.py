@@ -46,7 +46,7 @@ from ._params import (
     Options,
     validate_params,
 )
-from .kernels import ACTIVATION_CODES, LOSS_CODES
+from .kernels import ACTIVATION_CODES, LOSS_CODES, PIECE_ONLY_ACTIVATIONS
 
 #: What ``fit`` and ``predict`` take as X: dense array-likes or scipy sparse.
 MatrixLike: TypeAlias = ArrayLike | sp.spmatrix | sp.sparray
@@ -292,6 +292,15 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         layer_units = [n_features] + hidden + [y.shape[1]]
         rows = batch_rows(self.solver, self.batch_size, n_samples)
         device = resolve_device(self.device, layer_units, rows)
+        if device == "cuda" and self.activation in PIECE_ONLY_ACTIVATIONS:
+            if self.device == "cuda":
+                raise ValueError(
+                    f"activation={self.activation!r} runs on the CPU only: the CUDA "
+                    "kernels have scikit-learn's hidden activations ('identity', "
+                    "'logistic', 'tanh', 'relu'). Use device='cpu', or "
+                    "device='auto', which then trains on the CPU."
+                )
+            device = "cpu"
         self._random_state = check_random_state(self.random_state)
 
         if not first_pass and list(self._layer_units) != layer_units:
@@ -664,8 +673,13 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
 _COMMON_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', \
+'selu'}, default='relu'
+        Activation function of the hidden layers. Beyond scikit-learn's four:
+        'leaky_relu' (``z`` or ``0.01 z``), 'elu' (``z`` or ``e^z - 1``) and
+        'selu' (``1.0507 * (z or 1.6733 (e^z - 1))``), PyTorch's definitions;
+        these train and predict on the CPU (``device='auto'`` picks it) and
+        are not exported to ONNX.
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         Weight optimizer: 'lbfgs' is scipy's full-batch L-BFGS-B (small data),
         'sgd' and 'adam' are minibatch stochastic solvers.

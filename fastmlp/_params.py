@@ -173,7 +173,9 @@ Real, Integral = numbers.Real, numbers.Integral
 #: ``weight_init``, ``l1`` and ``scoring``.
 MLP_CONSTRAINTS = {
     "hidden_layer_sizes": [ArrayLikeOfPositiveInts()],
-    "activation": [Options({"identity", "logistic", "tanh", "relu"})],
+    "activation": [
+        Options({"identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "selu"})
+    ],
     "solver": [Options({"lbfgs", "sgd", "adam"})],
     "alpha": [Interval(Real, 0, None, "left")],
     "batch_size": [Options({"auto"}), Interval(Integral, 1, None, "left")],

@@ -14,6 +14,7 @@ them, as it converts scikit-learn's MLPs.
 """
 
 from ._mlp import FastMLPClassifier, FastMLPRegressor
+from .kernels import PIECE_ONLY_ACTIVATIONS
 
 __all__ = ["register", "to_onnx"]
 
@@ -84,6 +85,14 @@ def to_onnx(model, X, **kwargs):
     onnx.ModelProto
     """
     for est in _estimators(model):
+        activation = getattr(est, "activation", None)
+        if activation in PIECE_ONLY_ACTIVATIONS:
+            raise ValueError(
+                f"skl2onnx's MLP converter has no {activation!r} activation, so a "
+                f"{type(est).__name__}(activation={activation!r}) cannot be "
+                "exported to ONNX; its hidden activations are 'identity', "
+                "'logistic', 'tanh' and 'relu'."
+            )
         if getattr(est, "out_activation_", None) == "exp":
             raise ValueError(
                 "skl2onnx's MLP converter has no 'exp' output activation, so a "

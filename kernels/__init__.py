@@ -37,7 +37,9 @@ gemm_tn(A, B, C)
     ``C[m, n] = A[k, m].T @ B[k, n]``.
 apply_activation(Z, activation)
     ``Z[m, n] = f(Z)`` in place, ``f`` in identity, logistic, tanh, relu,
-    softmax (row-max stabilised), exp.
+    softmax (row-max stabilised), exp. (leaky_relu ``z > 0 ? z : 0.01 z``,
+    elu ``z > 0 ? z : expm1(z)`` and selu ``scale * (z > 0 ? z : alpha
+    expm1(z))`` exist as the skeletons' pieces only: ``PIECE_ONLY_ACTIVATIONS``.)
 dense_forward(A, W, b, activation, out)
     ``out[m, n] = f(A[m, k] @ W[k, n] + b[n])`` with bias and activation
     fused into the matmul epilogue.
@@ -114,7 +116,22 @@ ACTIVATION_CODES = {
     "relu": 3,
     "softmax": 4,
     "exp": 5,
+    "leaky_relu": 6,
+    "elu": 7,
+    "selu": 8,
 }
+
+#: Constants of the activations beyond scikit-learn's: leaky_relu's slope
+#: (PyTorch's default), elu's alpha, and selu's alpha and scale
+#: (Klambauer et al. 2017, as PyTorch and Keras use them).
+LEAKY_RELU_SLOPE = 0.01
+ELU_ALPHA = 1.0
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+#: The activations that exist as pieces only (the skeletons' path: training,
+#: L-BFGS, prediction on the CPU); the per-kernel contract functions above and
+#: the narrow epoch's run-time switch take scikit-learn's four and the outputs.
+PIECE_ONLY_ACTIVATIONS = ("leaky_relu", "elu", "selu")
 
 #: Loss codes shared by every backend. ``tanh_squared_error`` is the
 #: TensorFlow Playground's classifier (squared error of a tanh output on labels
@@ -136,6 +153,7 @@ IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX, EXP = (
     ACTIVATION_CODES[k]
     for k in ("identity", "logistic", "tanh", "relu", "softmax", "exp")
 )
+LEAKY_RELU, ELU, SELU = (ACTIVATION_CODES[k] for k in PIECE_ONLY_ACTIVATIONS)
 SQUARED_ERROR, LOG_LOSS, BINARY_LOG_LOSS, POISSON, TANH_SQUARED_ERROR = (
     LOSS_CODES[k]
     for k in (

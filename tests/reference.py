@@ -49,12 +49,19 @@ import numpy as np
 from fastmlp.kernels import (  # the codes by name: the kernels' one table
     ADAM,
     BINARY_LOG_LOSS,
+    ELU,
+    ELU_ALPHA,
     EXP,
     IDENTITY,
+    LEAKY_RELU,
+    LEAKY_RELU_SLOPE,
     LOG_LOSS,
     LOGISTIC,
     POISSON,
     RELU,
+    SELU,
+    SELU_ALPHA,
+    SELU_SCALE,
     SGD,
     SOFTMAX,
     SQUARED_ERROR,
@@ -146,6 +153,14 @@ def ref_apply_activation(Z, activation):
         return E / E.sum(axis=1, keepdims=True)
     if activation == EXP:
         return np.exp(Z)
+    # beyond scikit-learn: PyTorch's definitions (torch.nn.LeakyReLU/ELU/SELU)
+    if activation == LEAKY_RELU:
+        return np.where(Z > 0, Z, Z * Z.dtype.type(LEAKY_RELU_SLOPE))
+    if activation == ELU:
+        return np.where(Z > 0, Z, Z.dtype.type(ELU_ALPHA) * np.expm1(Z))
+    if activation == SELU:
+        alpha, scale = Z.dtype.type(SELU_ALPHA), Z.dtype.type(SELU_SCALE)
+        return scale * np.where(Z > 0, Z, alpha * np.expm1(Z))
     raise ValueError(f"unknown activation code {activation}")
 
 
@@ -160,6 +175,13 @@ def ref_activation_derivative(A, activation):
     if activation == RELU:
         # scikit-learn zeroes the delta exactly where the output is 0.
         return (A != 0).astype(A.dtype)
+    # written with the output: for z <= 0, e^z = a / alpha + 1 (elu, selu)
+    if activation == LEAKY_RELU:
+        return np.where(A > 0, 1, LEAKY_RELU_SLOPE).astype(A.dtype)
+    if activation == ELU:
+        return np.where(A > 0, 1, A + ELU_ALPHA).astype(A.dtype)
+    if activation == SELU:
+        return np.where(A > 0, SELU_SCALE, A + SELU_SCALE * SELU_ALPHA).astype(A.dtype)
     raise ValueError(f"activation code {activation} has no hidden-layer derivative")
 
 

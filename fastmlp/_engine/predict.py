@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import get_backend, prediction_device
-from ..kernels import ACTIVATION_CODES
+from ..kernels import ACTIVATION_CODES, PIECE_ONLY_ACTIVATIONS
 
 
 def as_csr(X):
@@ -138,7 +138,10 @@ def network_output(est, X):
         return out
     # On the GPU when the model's device can train there now, else the CPU
     # (a GPU-trained model unpickled on a CPU-only machine predicts there).
-    backend = get_backend(prediction_device(est.device, est._layer_units, X.shape[0]))
+    device = prediction_device(est.device, est._layer_units, X.shape[0])
+    if est.activation in PIECE_ONLY_ACTIVATIONS:
+        device = "cpu"  # the CUDA kernels have scikit-learn's activations only
+    backend = get_backend(device)
     if backend.__name__.endswith(".cpu"):
         cpu_forward(
             backend,

@@ -13,7 +13,7 @@ import numpy as np
 from numba.extending import overload
 
 from .._cache import njit
-from ._common import ADAM, JIT_OPTIONS
+from ._common import ADAM, ELU, JIT_OPTIONS, LEAKY_RELU, SELU
 from .gemm import blas_nn, blas_nt, blas_tn
 from .layers import _bias_grad, _grad_epilogue, sparse_product, sparse_product_tn
 from .losses import _add_l1_sign, _sum_abs, _sum_squares
@@ -457,7 +457,9 @@ def train_epoch(
     batch_size = int(batch_size)
     hyper = check_hyper(hyper)
     coef_off, icpt_off, slot_off = layout_offsets(layer_sizes)
-    lanes = 0 if csr else narrow_lanes(layer_sizes)
+    # the narrow epoch's run-time switch knows scikit-learn's activations only
+    piece_only = int(hidden_activation) in (LEAKY_RELU, ELU, SELU)
+    lanes = 0 if csr or piece_only else narrow_lanes(layer_sizes)
     if hyper[7] < 0 and not lanes:
         raise ValueError(
             "The TensorFlow Playground's L1 rule (l1 < 0 in hyper) runs in the "

@@ -4,11 +4,27 @@ Bias + activation, the activation derivative and the L2 term are fused into
 the epilogue of the block that produced the values.
 """
 
+import math
+
 import numpy as np
 from numba.extending import overload
 
 from .._cache import njit
-from ._common import FASTMATH, IDENTITY, JIT_OPTIONS, LOGISTIC, RELU, TANH
+from ._common import (
+    ELU,
+    ELU_ALPHA,
+    FASTMATH,
+    IDENTITY,
+    JIT_OPTIONS,
+    LEAKY_RELU,
+    LEAKY_RELU_SLOPE,
+    LOGISTIC,
+    RELU,
+    SELU,
+    SELU_ALPHA,
+    SELU_SCALE,
+    TANH,
+)
 from .elementwise import _transcendental_rows, transcendental_rows_impl
 from .gemm import (
     _OWN_NN,
@@ -51,6 +67,41 @@ def _relu_rows(Z, i0, i1):
 _relu_rows_jit = njit(inline="always", **JIT_OPTIONS)(_relu_rows)
 
 
+# The activations beyond scikit-learn's, compiled only into their own pieces
+# (a literal code): the run-time switches below, and so the narrow epoch and
+# the contract kernels, never see them. Their derivatives are written with
+# the output, as the other hidden activations' are.
+def _leaky_relu_rows(Z, i0, i1, activation):
+    slope = Z.dtype.type(LEAKY_RELU_SLOPE)
+    for i in range(i0, i1):
+        zi = Z[i]
+        for j in range(Z.shape[1]):
+            if zi[j] < 0.0:  # NaN stays NaN
+                zi[j] *= slope
+
+
+def _elu_rows(Z, i0, i1, activation):
+    alpha = Z.dtype.type(ELU_ALPHA)
+    for i in range(i0, i1):
+        zi = Z[i]
+        for j in range(Z.shape[1]):
+            if zi[j] < 0.0:
+                zi[j] = alpha * math.expm1(zi[j])
+
+
+def _selu_rows(Z, i0, i1, activation):
+    alpha = Z.dtype.type(SELU_ALPHA)
+    scale = Z.dtype.type(SELU_SCALE)
+    for i in range(i0, i1):
+        zi = Z[i]
+        for j in range(Z.shape[1]):
+            z = zi[j]
+            zi[j] = scale * (alpha * math.expm1(z) if z < 0.0 else z)
+
+
+_PIECE_ONLY_ROWS = {LEAKY_RELU: _leaky_relu_rows, ELU: _elu_rows, SELU: _selu_rows}
+
+
 def _activate_rows(Z, i0, i1, activation):
     """Apply ``activation`` in place to rows ``i0:i1`` of ``Z``."""
     raise NotImplementedError("only inside numba-compiled code")
@@ -63,6 +114,8 @@ def _ov_activate_rows(Z, i0, i1, activation):
         return lambda Z, i0, i1, activation: None
     if code == RELU:
         return lambda Z, i0, i1, activation: _relu_rows_jit(Z, i0, i1)
+    if code in _PIECE_ONLY_ROWS:
+        return _PIECE_ONLY_ROWS[code]
     if code is not None:
         return transcendental_rows_impl(Z, activation)
 
@@ -116,13 +169,49 @@ def _relu_derivative(A, D, i0, i1, activation):
                 di[j] = 0.0
 
 
+def _leaky_relu_derivative(A, D, i0, i1, activation):
+    slope = A.dtype.type(LEAKY_RELU_SLOPE)
+    for i in range(i0, i1):
+        ai = A[i]
+        di = D[i]
+        for j in range(A.shape[1]):
+            if not ai[j] > 0.0:
+                di[j] *= slope
+
+
+def _elu_derivative(A, D, i0, i1, activation):
+    # f'(z) = alpha e^z = a + alpha for z <= 0
+    alpha = A.dtype.type(ELU_ALPHA)
+    for i in range(i0, i1):
+        ai = A[i]
+        di = D[i]
+        for j in range(A.shape[1]):
+            if not ai[j] > 0.0:
+                di[j] *= ai[j] + alpha
+
+
+def _selu_derivative(A, D, i0, i1, activation):
+    # f'(z) = scale alpha e^z = a + scale alpha for z <= 0, scale above
+    scale = A.dtype.type(SELU_SCALE)
+    scale_alpha = A.dtype.type(SELU_SCALE * SELU_ALPHA)
+    for i in range(i0, i1):
+        ai = A[i]
+        di = D[i]
+        for j in range(A.shape[1]):
+            di[j] *= scale if ai[j] > 0.0 else ai[j] + scale_alpha
+
+
 _DERIVATIVES = {
     LOGISTIC: _logistic_derivative,
     TANH: _tanh_derivative,
     RELU: _relu_derivative,
+    LEAKY_RELU: _leaky_relu_derivative,
+    ELU: _elu_derivative,
+    SELU: _selu_derivative,
 }
 _DERIVATIVES_JIT = {
-    k: njit(inline="always", **JIT_OPTIONS)(f) for k, f in _DERIVATIVES.items()
+    k: njit(inline="always", **JIT_OPTIONS)(_DERIVATIVES[k])
+    for k in (LOGISTIC, TANH, RELU)
 }
 
 
