@@ -20,6 +20,7 @@ dask, distributed or dask-ml are missing.
 """
 
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -403,3 +404,89 @@ def test_adaptive_search(cluster, kind):
     assert search.best_score_ > 0.5
     assert search.best_params_.keys() == params.keys()
     assert search.best_estimator_.n_iter_ >= 1
+
+
+# ----------------------------------------------------------------------------
+# workers whose environment holds the wheel (issue 21)
+# ----------------------------------------------------------------------------
+WHEEL_CLUSTER = r"""
+import json, os, warnings
+import numpy as np
+from distributed import Client, LocalCluster
+
+
+def first_fit():
+    import time
+
+    from numba.core import event
+
+    compiled = []
+
+    class Count(event.Listener):
+        def on_start(self, ev):
+            compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", Count())
+    start = time.perf_counter()
+    from fastmlp import FastMLPClassifier
+    from fastmlp.kernels import _cache
+    from fastmlp.kernels.cpu.compiled import cache_stats
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(256, 8).astype(np.float32)
+    y = np.arange(256) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for hidden in ((16,), (4,)):  # the general and the narrow epoch
+            FastMLPClassifier(hidden, max_iter=2, random_state=0).fit(X, y).predict(X)
+    return {
+        "s": time.perf_counter() - start,
+        "compiled": compiled,
+        "misses": cache_stats()["misses"],
+        "shipped": _cache.shipped_loads(),
+        "level": _cache.shipped_level(),
+        "cache_dir": os.environ.get("NUMBA_CACHE_DIR"),
+    }
+
+
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        print(json.dumps(client.run(first_fit)))
+"""
+
+
+@pytest.mark.integration
+def test_fresh_workers_with_the_wheel_compile_nothing(tmp_path, tmp_path_factory):
+    # A worker's environment holds the wheel (with its compiled kernels) and
+    # an empty user cache: its first fits load every kernel from the wheel.
+    from test_shipped import _fresh_venv, session_wheel
+
+    python, _ = _fresh_venv(tmp_path, session_wheel(tmp_path_factory))
+    script = tmp_path / "cluster.py"
+    script.write_text(WHEEL_CLUSTER)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NUMBA_", "FASTMLP_")) and k != "PYTHONPATH"
+    }
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "empty-cache")
+    out = subprocess.run(
+        [str(python), str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    workers = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(workers) == 2
+    for info in workers.values():
+        assert info["cache_dir"] == env["NUMBA_CACHE_DIR"]
+        assert info["compiled"] == [] and info["misses"] == 0, info
+        assert info["shipped"] > 0 and info["level"] is not None, info
+    print("; ".join(f"{w}: first fits {i['s']:.2f} s" for w, i in workers.items()))

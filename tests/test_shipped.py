@@ -198,12 +198,20 @@ def _build_wheel(wheel_dir):
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    shared = tmp_path_factory.getbasetemp().parent / "fastmlp-shipped-wheel"
+def session_wheel(tmp_path_factory):
+    """The wheel of this test session, built once across xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, shared by its workers
+    shared = base / "fastmlp-shipped-wheel"
     _locked_once(shared / "wheel", _build_wheel)
     (path,) = (shared / "wheel").glob("fastmlp-*.whl")
     return path
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    return session_wheel(tmp_path_factory)
 
 
 def _fresh_venv(root, wheel):
