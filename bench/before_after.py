@@ -15,7 +15,13 @@ the change of fastmlp's ratio to them.
 A tree is a folder put first on ``PYTHONPATH`` (one holding a ``fastmlp``
 package with its ``kernels`` inside, or an installed site); ``.`` means the
 fastmlp this interpreter imports. Each tree gets its own numba cache folder,
-kept across its rounds.
+kept across its rounds. ``--a-env`` / ``--b-env VAR=VALUE`` set variables for
+one tree's processes: the same installed wheel with its shipped kernels and
+with them ignored (``FASTMLP_SHIPPED_KERNELS=0``: compiled for this host)
+compares the portable code with the host's::
+
+    python -m bench.before_after --a host=SITE --a-env FASTMLP_SHIPPED_KERNELS=0 \\
+        --b shipped=SITE --workloads all
 """
 
 import argparse
@@ -50,9 +56,10 @@ print(json.dumps(out))
 """
 
 
-def _run(tree, cache, workloads, repeats, dtype, quick=False):
+def _run(tree, cache, workloads, repeats, dtype, quick=False, extra_env=()):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
     env["NUMBA_CACHE_DIR"] = cache
+    env.update(var.split("=", 1) for var in extra_env)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = [root] if tree == "." else [os.path.abspath(tree), root]
     env["PYTHONPATH"] = os.pathsep.join(paths)
@@ -81,6 +88,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--a", required=True, metavar="NAME=TREE")
     parser.add_argument("--b", required=True, metavar="NAME=TREE")
+    parser.add_argument(
+        "--a-env", action="append", default=[], metavar="VAR=VALUE",
+        help="environment of tree A's processes (FASTMLP_SHIPPED_KERNELS=0, say)",
+    )  # fmt: skip
+    parser.add_argument("--b-env", action="append", default=[], metavar="VAR=VALUE")
     parser.add_argument("--workloads", default="playground,digits")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=5)
@@ -97,6 +109,7 @@ def main(argv=None):
     samples = {name: [] for name, _ in trees}
     with tempfile.TemporaryDirectory() as a_cache, tempfile.TemporaryDirectory() as b:
         caches = {trees[0][0]: a_cache, trees[1][0]: b}
+        envs = {trees[0][0]: args.a_env, trees[1][0]: args.b_env}
         for r in range(args.rounds):
             order = trees if r % 2 == 0 else trees[::-1]
             for name, tree in order:
@@ -108,6 +121,7 @@ def main(argv=None):
                         args.repeats,
                         args.dtype,
                         args.quick,
+                        envs[name],
                     )
                 )
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)

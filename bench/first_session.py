@@ -14,9 +14,15 @@ median per step over the rounds and the ratio of medians.
     python -m bench.first_session --rounds 5 --json out.json
     python -m bench.first_session --variant before=../base-site  # + another tree
 
-``--variant NAME=PATH`` adds a fastmlp imported from folder ``PATH`` (put first
-on ``PYTHONPATH``; a folder holding a ``fastmlp`` package with its
-``kernels`` inside, or an installed site), run cold and warm like the main one.
+``--digits-only`` stops each process after the default fit: its whole-process
+time is then a script's that imports, loads digits and fits once.
+``first_result`` is the seconds from the first import to the default fit's
+end in every mode.
+
+``--variant NAME=PATH`` adds a fastmlp imported from folder ``PATH`` (put
+first on ``PYTHONPATH``; a folder holding a ``fastmlp`` package with its
+``kernels`` inside, or an installed site: a wheel's, with its compiled
+kernels), run cold and warm like the main one.
 """
 
 import argparse
@@ -58,6 +64,12 @@ def step(name, run):
     return result
 
 default = step("default_fit_s", lambda: Classifier(random_state=0, **epochs).fit(X, y))
+times["first_result_s"] = time.perf_counter() - t0
+if sys.argv[3] == "digits":  # the whole process is imports, data, one fit
+    times["where"] = "sklearn" if impl == "sklearn" else fastmlp.__file__
+    times["scores"] = [default.score(X, y)]
+    print(json.dumps(times))
+    sys.exit(0)
 grid = GridSearchCV(
     Classifier(hidden_layer_sizes=(32,), max_iter=3 if quick else 60, random_state=0),
     {"activation": ["relu", "tanh"] if quick else ["relu", "tanh", "logistic"],
@@ -84,7 +96,7 @@ print(json.dumps(times))
 STEPS = ("import_s", "default_fit_s", "grid_12x3_s", "pipeline_s", "regressor_s")
 
 
-def run_child(impl, cache_dir=None, pythonpath=None, quick=False):
+def run_child(impl, cache_dir=None, pythonpath=None, quick=False, digits=False):
     """One session in a new interpreter; its JSON line, with the process's
     own wall seconds (interpreter start-up included) as ``process_s``."""
     import time
@@ -98,7 +110,14 @@ def run_child(impl, cache_dir=None, pythonpath=None, quick=False):
         )
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, impl, "quick" if quick else "full"],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            impl,
+            "quick" if quick else "full",
+            "digits" if digits else "session",
+        ],
         env=env,
         # not the repository root: its fastmlp/ folder would shadow PYTHONPATH
         cwd=tempfile.gettempdir(),
@@ -122,6 +141,11 @@ def main(argv=None):
         "--quick", action="store_true", help="smoke test: small data, 3 epochs"
     )
     parser.add_argument(
+        "--digits-only",
+        action="store_true",
+        help="each process imports, loads digits, fits the default model, exits",
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -139,12 +163,12 @@ def main(argv=None):
         for name, path, kind in order:
             if kind is None:
                 samples.setdefault("sklearn", []).append(
-                    run_child("sklearn", quick=args.quick)
+                    run_child("sklearn", quick=args.quick, digits=args.digits_only)
                 )
                 continue
             with tempfile.TemporaryDirectory(prefix="fastmlp-first-") as cache:
-                cold = run_child("fastmlp", cache, path, args.quick)
-                warm = run_child("fastmlp", cache, path, args.quick)
+                cold = run_child("fastmlp", cache, path, args.quick, args.digits_only)
+                warm = run_child("fastmlp", cache, path, args.quick, args.digits_only)
             samples.setdefault(f"{name} cold", []).append(cold)
             samples.setdefault(f"{name} warm", []).append(warm)
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
@@ -152,7 +176,8 @@ def main(argv=None):
     def median(arm, key):
         return statistics.median(s[key] for s in samples[arm])
 
-    keys = (*STEPS, "session_s", "process_s")
+    steps = STEPS[:2] if args.digits_only else (*STEPS, "session_s")
+    keys = (*steps, "first_result_s", "process_s")
     header = f"{'arm':<22}" + "".join(f"{k[:-2]:>14}" for k in keys)
     print(header)
     for arm in samples:
@@ -164,7 +189,9 @@ def main(argv=None):
         ratios = [median(arm, k) / median("sklearn", k) for k in keys]
         print(f"{arm:<22}" + "".join(f"{x:>14.2f}" for x in ratios))
     scores = {arm: samples[arm][0]["scores"] for arm in samples}
-    print("\nscores (default fit train acc, grid best cv, pipeline acc, regressor R2):")
+    print(
+        "\nscores (default fit train acc[, grid best cv, pipeline acc, regressor R2]):"
+    )
     for arm, s in scores.items():
         print(f"  {arm:<20} " + " ".join(f"{v:.3f}" for v in s))
     if args.json:
