@@ -288,6 +288,9 @@ SHIPPED_DIR = os.path.join(_PACKAGE_DIR, "_aot")
 SHIPPED_ENV = "FASTMLP_SHIPPED_KERNELS"
 #: Set by the wheel build: CPU kernels are cached into this folder, flat.
 SHIP_INTO_ENV = "FASTMLP_SHIP_INTO"
+#: ``FASTMLP_SHIPPED_LEVEL=x86-64-v3`` caps the shipped level loaded (a
+#: cluster of mixed machines, or a comparison); never above the host's.
+SHIPPED_LEVEL_ENV = "FASTMLP_SHIPPED_LEVEL"
 
 _V2 = ("cx16", "popcnt", "sahf", "sse3", "sse4.1", "sse4.2", "ssse3")
 _V3 = (*_V2, "avx", "avx2", "bmi", "bmi2", "f16c", "fma", "lzcnt", "movbe", "xsave")
@@ -345,14 +348,18 @@ def shipped_level():
 
     None when the package ships no kernels, ``FASTMLP_SHIPPED_KERNELS`` is off,
     the user set numba's target (``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES``:
-    their choice is kept), or the host lacks every shipped level.
+    their choice is kept), or the host lacks every shipped level (at or below
+    ``FASTMLP_SHIPPED_LEVEL`` when set).
     """
     if not shipped_enabled() or not os.path.isdir(SHIPPED_DIR):
         return None
     if numba.config.CPU_NAME is not None or numba.config.CPU_FEATURES is not None:
         return None
+    cap = os.environ.get(SHIPPED_LEVEL_ENV, "").strip()
+    names = list(LEVELS)
+    allowed = names[names.index(cap) :] if cap in LEVELS else names
     available = tuple(
-        level for level in LEVELS if os.path.isdir(os.path.join(SHIPPED_DIR, level))
+        level for level in allowed if os.path.isdir(os.path.join(SHIPPED_DIR, level))
     )
     return _host_level(available)
 

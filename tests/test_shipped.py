@@ -81,6 +81,12 @@ def test_the_level_is_the_best_one_shipped_and_a_user_chosen_target_is_kept(
     )
     (tmp_path / "x86-64-v4").mkdir()
     assert _shipped_level_with(tmp_path) == str(host)
+    v4 = {_cache.SHIPPED_LEVEL_ENV: "x86-64-v4"}
+    assert _shipped_level_with(tmp_path, **v4) == str(host)
+    v3 = {_cache.SHIPPED_LEVEL_ENV: "x86-64-v3"}  # capped: never above it
+    assert _shipped_level_with(tmp_path, **v3) == str(
+        _cache.best_level(_host_features(), ("x86-64-v3",))
+    )
     # NUMBA_CPU_NAME (say "generic" for a cache shared by several machines):
     # the user asked numba for that code; shipped code is not substituted.
     assert _shipped_level_with(tmp_path, NUMBA_CPU_NAME="generic") == "None"
