@@ -86,6 +86,11 @@ def warmup(
     any other configuration then compiles only its missing pieces (well under
     a second each).
 
+    An x86-64 wheel ships the complete set compiled (README, "Nothing compiles
+    after install"): with it, this only loads. It is for source installs, other
+    platforms, and environments whose numba, llvmlite or numpy differ from the
+    wheel's build.
+
     Parameters
     ----------
     dtypes : sequence of str, default=("float32", "float64")
