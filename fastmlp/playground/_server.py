@@ -122,25 +122,47 @@ class PlaygroundServer(ThreadingHTTPServer):
 
     def __init__(self, host="127.0.0.1", port=0, warm=True):
         super().__init__((host, port), _Handler)
-        self.session = Session()
         port = self.server_address[1]
         names = {host, "127.0.0.1", "localhost"} if host == "127.0.0.1" else {host}
         self.allowed_hosts = {f"{n}:{port}" for n in names}
         self.url = f"http://{host}:{port}/"
+        self._session = None
+        self._session_made = threading.Event()
         self._ready = not warm
         self._message = "ready" if not warm else "compiling the kernels ahead..."
         if warm:
+            # The first network compiles the kernels (seconds with an empty
+            # cache): made in the warm-up thread, so that the URL is printed
+            # and the page answers at once, saying that it compiles.
             threading.Thread(target=self._warm, daemon=True).start()
+        else:
+            self._make_session()
+
+    @property
+    def session(self):
+        """The page's :class:`Session` (waits while the warm-up makes it)."""
+        self._session_made.wait()
+        if self._session is None:
+            raise StateError(f"no network: {self._message}")
+        return self._session
+
+    def _make_session(self):
+        try:
+            self._session = Session()
+        finally:
+            self._session_made.set()
 
     def status(self):
         return {"ready": self._ready, "message": self._message}
 
     def _warm(self):
-        """Compile (or load) every configuration the page can ask for, so
-        that no control change waits for a compile: the four activations,
-        the classifier and the regressor, L1 on and off."""
+        """Make the page's network, then compile (or load) every
+        configuration the page can ask for, so that no control change waits
+        for a compile: the four activations, the classifier and the
+        regressor, L1 on and off. The message gives the time of both."""
         start = time.perf_counter()
         try:
+            self._make_session()
             for problem in ("classification", "regression"):
                 for activation in ("tanh", "relu", "sigmoid", "linear"):
                     for regularization in ("none", "L1"):

@@ -39,7 +39,8 @@ function css(v) { const c = shade(v); return `rgb(${c[0]},${c[1]},${c[2]})`; }
 let state = Object.assign({}, DEFAULTS);
 let snap = null, points = { train: [], test: [] };
 let playing = false, inFlight = false, speed = 1;
-let frames = [], $ = (id) => document.getElementById(id);
+// redraws: answers drawn while playing (the browser test reads it).
+let frames = [], redraws = 0, $ = (id) => document.getElementById(id);
 
 // -- the state in the URL hash, in the Playground's own format --------------
 function readHash() {
@@ -157,7 +158,7 @@ async function loop() {
       inFlight = true;
       try { accept(await call("/api/step", { epochs: speed })); } catch (e) { show(e); playing = false; }
       inFlight = false;
-      const now = performance.now(); frames.push(now);
+      const now = performance.now(); frames.push(now); redraws++;
       while (frames.length && now - frames[0] > 1000) frames.shift();
       $("fps").textContent = frames.length;
     }
