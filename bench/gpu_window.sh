@@ -88,6 +88,8 @@ use_source_tree() {
 if [ "$SIM" = 1 ]; then
     say "simulator dry run: no install (fastmlp from the current environment)"
 else
+    # FASTMLP_SHIP_KERNELS=0: no ahead-of-time CPU compile in the GPU window
+    export FASTMLP_SHIP_KERNELS=0
     stage install 90 "$PY" -m pip install --no-deps --no-build-isolation -e .
     if ! (cd "$WORK" && "$PY" -c "import fastmlp.kernels") >>"$LOG" 2>&1; then
         use_source_tree
