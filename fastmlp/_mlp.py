@@ -185,6 +185,8 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         weight_init: str = "glorot",
         l1: float = 0.0,
         scoring: str | None = None,
+        lr_schedule: str | None = None,
+        lr_warmup: float | None = None,
     ) -> None:
         self.activation = activation
         self.solver = solver
@@ -214,6 +216,8 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         self.weight_init = weight_init
         self.l1 = l1
         self.scoring = scoring
+        self.lr_schedule = lr_schedule
+        self.lr_warmup = lr_warmup
 
     # ------------------------------------------------------------------
     # parameters and state
@@ -228,6 +232,15 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         sizes = self._hidden_sizes()
         if np.any(np.array(sizes) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        if self.lr_warmup is not None and self.lr_schedule not in (
+            "warmup_cosine",
+            "one_cycle",
+        ):
+            raise ValueError(
+                "lr_warmup is the warm-up share of lr_schedule='warmup_cosine' "
+                f"or 'one_cycle'; got lr_schedule={self.lr_schedule!r}. Set "
+                "lr_warmup=None or choose one of those schedules."
+            )
 
     def _hidden_layer_units(self):
         """``hidden_layer_sizes`` as ints, checked after the data, where
@@ -747,6 +760,20 @@ _COMMON_DOC = """
         scorer name ('balanced_accuracy', 'neg_log_loss', ...), a callable is
         called ``scoring(estimator, X_val, y_val)``. Used with
         ``early_stopping=True`` only.
+    lr_schedule : {'cosine', 'warmup_cosine', 'one_cycle'} or None, default=None
+        A learning-rate schedule of 'sgd' and 'adam' over ``max_iter``
+        epochs, as Keras/optax/PyTorch name them; it multiplies the rate
+        ``learning_rate`` gives (so 'invscaling' and 'adaptive' keep their
+        meaning) at the start of every epoch: 'cosine' ``0.5 (1 + cos(pi e /
+        max_iter))``; 'warmup_cosine' a linear warm-up over ``lr_warmup`` of
+        the epochs, then cosine decay; 'one_cycle' PyTorch's ``OneCycleLR``
+        (``max_lr = learning_rate_init``, from ``max_lr / 25`` up then down
+        to ``max_lr / 25e4``, cosine annealing, no momentum cycling). Epochs
+        past ``max_iter`` (``partial_fit``) keep the last rate. None is
+        scikit-learn's behaviour.
+    lr_warmup : float in [0, 1) or None, default=None
+        Share of ``max_iter`` spent warming up: 'warmup_cosine' (None: 0.1)
+        and 'one_cycle' (PyTorch's ``pct_start``; None: 0.3).
 """
 
 _ATTR_DOC = """
@@ -852,6 +879,8 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         weight_init: str = "glorot",
         l1: float = 0.0,
         scoring: str | None = None,
+        lr_schedule: str | None = None,
+        lr_warmup: float | None = None,
         class_weight: dict | list | str | None = None,
     ) -> None:
         self.class_weight = class_weight
@@ -884,6 +913,8 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             weight_init=weight_init,
             l1=l1,
             scoring=scoring,
+            lr_schedule=lr_schedule,
+            lr_warmup=lr_warmup,
         )
 
     _constraints = CLASSIFIER_CONSTRAINTS
@@ -1187,6 +1218,8 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         weight_init: str = "glorot",
         l1: float = 0.0,
         scoring: str | None = None,
+        lr_schedule: str | None = None,
+        lr_warmup: float | None = None,
     ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1217,6 +1250,8 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             weight_init=weight_init,
             l1=l1,
             scoring=scoring,
+            lr_schedule=lr_schedule,
+            lr_warmup=lr_warmup,
         )
 
     _score_function = staticmethod(r2_score)

@@ -169,8 +169,8 @@ def validate_params(estimator, constraints):
 
 Real, Integral = numbers.Real, numbers.Integral
 
-#: The constraints of scikit-learn's MLP, plus fastmlp's ``device``,
-#: ``weight_init``, ``l1`` and ``scoring``.
+#: The constraints of scikit-learn's MLP, plus fastmlp's own options
+#: (``device``, ``weight_init``, ``l1``, ``scoring``, ``lr_schedule``, ...).
 MLP_CONSTRAINTS = {
     "hidden_layer_sizes": [ArrayLikeOfPositiveInts()],
     "activation": [
@@ -204,6 +204,8 @@ MLP_CONSTRAINTS = {
     "weight_init": [Options({"glorot", "he_normal", "playground", "zeros"})],
     "l1": [Interval(Real, 0, None, "left")],
     "scoring": [InstanceOf(str), CallableValue(), NoneValue()],
+    "lr_schedule": [Options({"cosine", "warmup_cosine", "one_cycle"}), NoneValue()],
+    "lr_warmup": [Interval(Real, 0, 1, "left"), NoneValue()],
 }
 
 #: The classifier's own: ``class_weight`` as scikit-learn's forests take it.

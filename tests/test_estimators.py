@@ -271,7 +271,14 @@ def test_pickle_round_trip_regressor_float32(reg_data):
 # scikit-learn meta-estimator protocol
 # ----------------------------------------------------------------------------
 #: fastmlp's own options and their defaults, which keep scikit-learn's behaviour.
-OWN_OPTIONS = {"device": "auto", "weight_init": "glorot", "l1": 0.0, "scoring": None}
+OWN_OPTIONS = {
+    "device": "auto",
+    "weight_init": "glorot",
+    "l1": 0.0,
+    "scoring": None,
+    "lr_schedule": None,
+    "lr_warmup": None,
+}
 CLASSIFIER_OPTIONS = {"class_weight": None}
 
 

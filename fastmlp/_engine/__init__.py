@@ -8,6 +8,7 @@ the training loops and the prediction pass, and calls the backend's kernels:
 ==============  ============================================================
 ``weights``     initial weights; the flat vector and its per-layer views
 ``epochs``      optimizer state and schedules; one compiled epoch per call
+``schedules``   ``lr_schedule``'s factor on the learning rate, per epoch
 ``stochastic``  the sgd/adam loop: early stopping, n_iter_no_change, stops
 ``validation``  early stopping's held-out data: its loss and score per epoch
 ``lbfgs``       L-BFGS-B over one compiled loss/gradient call

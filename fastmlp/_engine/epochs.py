@@ -4,6 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..kernels import ACTIVATION_CODES, SOLVER_CODES, workspace_size
+from .schedules import schedule_factor
 
 
 class OptimizerState:
@@ -11,23 +12,49 @@ class OptimizerState:
 
     Mirrors scikit-learn's ``SGDOptimizer``/``AdamOptimizer``: ``learning_rate``
     changes at epoch ends (``invscaling``) or on a plateau (``adaptive``), Adam
-    counts its own steps.
+    counts its own steps. fastmlp's ``schedule`` (the estimators'
+    ``lr_schedule``, :mod:`.schedules`) multiplies that rate by a factor per
+    epoch over ``horizon`` epochs; ``epochs`` counts the epochs run (kept
+    across ``partial_fit`` calls).
     """
 
     def __init__(
-        self, solver, n_params, dtype, learning_rate_init, lr_schedule, power_t
+        self,
+        solver,
+        n_params,
+        dtype,
+        learning_rate_init,
+        lr_schedule,
+        power_t,
+        schedule=None,
+        warmup=None,
+        horizon=1,
     ):
         self.solver = solver
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self.lr_schedule = lr_schedule
         self.power_t = power_t
+        self.schedule = schedule
+        self.warmup = warmup
+        self.horizon = int(horizon)
+        self.epochs = 0
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params if solver == "adam" else 0, dtype=dtype)
         self.step = np.zeros(1, dtype=np.int64)
 
+    def epoch_learning_rate(self):
+        """The rate the next epoch steps with: ``learning_rate``, times the
+        schedule's factor when there is one (exactly ``learning_rate`` without)."""
+        schedule = getattr(self, "schedule", None)  # older pickles have none
+        if schedule is None:
+            return self.learning_rate
+        factor = schedule_factor(schedule, self.epochs, self.horizon, self.warmup)
+        return self.learning_rate * factor
+
     def iteration_ends(self, time_step):
         """Per-epoch schedule update (sgd ``invscaling``), as scikit-learn."""
+        self.epochs = getattr(self, "epochs", 0) + 1
         if self.solver == "sgd" and self.lr_schedule == "invscaling":
             self.learning_rate = (
                 self.learning_rate_init / (time_step + 1) ** self.power_t

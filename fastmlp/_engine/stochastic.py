@@ -33,6 +33,9 @@ def start_optimizer(est, params, incremental):
             est.learning_rate_init,
             est.learning_rate,
             est.power_t,
+            schedule=getattr(est, "lr_schedule", None),
+            warmup=getattr(est, "lr_warmup", None),
+            horizon=est.max_iter,
         )
     return est._optimizer
 
@@ -141,7 +144,7 @@ def fit_stochastic(
                 epoch = hooks.step_begin("epoch") if hooks is not None else None
                 hyper = np.array(
                     [
-                        opt.learning_rate,
+                        opt.epoch_learning_rate(),
                         est.momentum,
                         float(est.nesterovs_momentum),
                         est.beta_1,
