@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 
+from bench.common import rotated
+
 CHILD = r"""
 import json, statistics, sys, time, warnings
 import numpy as np
@@ -111,8 +113,7 @@ def main(argv=None):
         caches = {trees[0][0]: a_cache, trees[1][0]: b}
         envs = {trees[0][0]: args.a_env, trees[1][0]: args.b_env}
         for r in range(args.rounds):
-            order = trees if r % 2 == 0 else trees[::-1]
-            for name, tree in order:
+            for name, tree in rotated(trees, r):
                 samples[name].append(
                     _run(
                         tree,

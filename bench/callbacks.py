@@ -13,6 +13,8 @@ import statistics
 import time
 import warnings
 
+from bench.common import rotated
+
 
 class NoOp:
     """A callback that does nothing: the cost of the hooks themselves."""
@@ -63,8 +65,7 @@ def main(argv=None):
     fit(())  # compile or load the kernels
     times = {name: [] for name in setups}
     for r in range(args.repeats):
-        names = list(setups)
-        for name in names[r % len(names) :] + names[: r % len(names)]:
+        for name in rotated(setups, r):
             times[name].append(fit(setups[name]()))
     base = statistics.median(times["no callbacks"])
     print("| callbacks | fit s (median) | per epoch ms | overhead per epoch ms |")

@@ -31,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 
+from bench.common import rotated
+
 CHILD = r"""
 import json, sys, time, warnings
 t0 = time.perf_counter()
@@ -212,8 +214,7 @@ def main(argv=None):
     dtypes = args.dtype.split(",")
     results = {(p, d): [] for p in pythons for d in dtypes}
     for r in range(args.rounds):
-        for i in range(len(pythons)):
-            python, epoch = pythons[(i + r) % len(pythons)]
+        for python, epoch in rotated(pythons, r):
             for dtype in dtypes:
                 s = sample(python, dtype, args.model, epoch)
                 if args.floor and python == sys.executable and epoch == "narrow":

@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from bench.common import blas_info, loadavg
+
 CLASSES = np.array([0, 1, 2])
 
 
@@ -123,12 +125,8 @@ def main(argv=None):
             times["local"].append(run_local(*local_args))
             with threadpoolctl.threadpool_limits(1, user_api="blas"):
                 times["local1"].append(run_local(*local_args))
-    blas = [
-        i["num_threads"]
-        for i in threadpoolctl.threadpool_info()
-        if i["user_api"] == "blas"
-    ]
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    blas = [i["num_threads"] for i in blas_info() or () if i["user_api"] == "blas"]
+    load = ", ".join(f"{v:.2f}" for v in loadavg() or ())
     print(
         f"{args.rows} x {args.features} float32 in {args.blocks} blocks, "
         f"{args.passes} passes, FastMLPClassifier(({args.hidden},)), "

@@ -2,18 +2,9 @@
 
 For every shape of the sweep (a batch of ``m`` rows through a layer of
 ``fan_in -> fan_out`` units) and each of the three products a training step
-makes, this times the project's own kernel (``fastmlp.kernels.cpu.gemm_nn``,
-``gemm_nt``, ``gemm_tn``) against BLAS through ``np.dot`` inside an ``@njit``
-function, both called ``reps`` times in a jitted loop, so neither pays
-Python's call overhead (inside ``train_epoch`` neither does):
-
-====  ============================  ==================  =============
-op    product                       GEMM (m x k x n)    kernel
-====  ============================  ==================  =============
-nn    ``X[B, fi] @ W[fi, fo]``      B x fi x fo         dense_forward
-nt    ``D[B, fo] @ W[fi, fo].T``    B x fo x fi         hidden_delta
-tn    ``A[B, fi].T @ D[B, fo]``     fi x B x fo         dense_grad
-====  ============================  ==================  =============
+makes (``nn``, ``nt``, ``tn``: the table of :mod:`bench.gemm_timing`), this
+times the project's own kernel against BLAS through ``np.dot`` inside an
+``@njit`` function, both in a jitted loop (:func:`bench.gemm_timing.time_pair`).
 
 ``m * k * n = B * fi * fo`` in all three; the kernels send a product to BLAS
 when it is at least ``fastmlp.kernels.cpu.BLAS_MIN_WORK[op]``. The report says
@@ -27,10 +18,7 @@ Writes ``gemm.md``, ``gemm.json`` and ``gemm.png`` to ``--out``;
 """
 
 import argparse
-import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -39,16 +27,23 @@ from pathlib import Path
 
 import numpy as np
 from fastmlp.kernels import cpu
-from numba import njit
+
+from bench.common import loadavg, log, machine_info, markdown_table, write_report
+from bench.gemm_timing import (
+    OPS,
+    QUICK_SAMPLES,
+    QUICK_TARGET_S,
+    SAMPLES,
+    TARGET_S,
+    gemm_dims,
+    measure_peak,
+    numba_dot_nn,
+    time_pair,
+)
+from bench.workloads import NETWORKS
 
 __all__ = [
-    "OPS",
-    "blas_nn",
-    "blas_nt",
-    "blas_tn",
-    "gemm_arrays",
-    "gemm_dims",
-    "measure_peak",
+    "best_threshold",
     "render_markdown",
     "sweep",
     "sweep_shapes",
@@ -56,9 +51,6 @@ __all__ = [
 ]
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
-
-#: The three products of a training step, in the order of the table.
-OPS = ("nn", "nt", "tn")
 
 OP_DESCRIPTIONS = {
     "nn": "X @ W, forward (dense_forward)",
@@ -72,126 +64,14 @@ FANS = (8, 64, 256, 1024)
 QUICK_BATCHES = (10, 64)
 QUICK_FANS = (8, 64)
 
-#: Batch and layer sizes of the WORKLOADS.md networks (their exact shapes
-#: join the grid).
+#: Batch and layer sizes of the bench/WORKLOADS.md networks (their exact
+#: shapes join the grid).
 WORKLOAD_LAYERS = {
-    "playground": (10, (2, 8, 8, 1)),
-    "digits": (64, (64, 128, 10)),
-    "mnist": (256, (784, 256, 128, 10)),
-    "wide": (512, (512, 1024, 1024, 10)),
+    name: (net.batch_size, net.layer_sizes) for name, net in NETWORKS.items()
 }
-
-#: Seconds per timed sample (a jitted loop of ``reps`` calls) and samples per
-#: implementation, interleaved own / BLAS.
-TARGET_S = 0.005
-SAMPLES = 5
-QUICK_TARGET_S = 0.002
-QUICK_SAMPLES = 3
 
 #: A pick within this relative margin of the faster one counts as a tie.
 TIE = 0.10
-
-
-def _log(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------
-# The kernels timed: BLAS through np.dot in numba, and jitted repeat loops.
-# The ``blas_*`` wrappers are what bench/test_bench_kernels.py times against
-# the own kernels (same numba dispatch on both sides).
-
-
-@njit(cache=True)
-def blas_nn(A, B, C):
-    """``C = A @ B`` through BLAS (``np.dot`` inside numba)."""
-    np.dot(A, B, C)
-
-
-@njit(cache=True)
-def blas_nt(A, B, C):
-    """``C = A @ B.T`` through BLAS."""
-    np.dot(A, B.T, C)
-
-
-@njit(cache=True)
-def blas_tn(A, B, C):
-    """``C = A.T @ B`` through BLAS."""
-    np.dot(A.T, B, C)
-
-
-@njit(cache=True)
-def _own_nn_loop(A, B, C, reps):
-    for _ in range(reps):
-        cpu.gemm_nn(A, B, C)
-
-
-@njit(cache=True)
-def _own_nt_loop(A, B, C, reps):
-    for _ in range(reps):
-        cpu.gemm_nt(A, B, C)
-
-
-@njit(cache=True)
-def _own_tn_loop(A, B, C, reps):
-    for _ in range(reps):
-        cpu.gemm_tn(A, B, C)
-
-
-@njit(cache=True)
-def _blas_nn_loop(A, B, C, reps):
-    for _ in range(reps):
-        np.dot(A, B, C)
-
-
-@njit(cache=True)
-def _blas_nt_loop(A, B, C, reps):
-    for _ in range(reps):
-        np.dot(A, B.T, C)
-
-
-@njit(cache=True)
-def _blas_tn_loop(A, B, C, reps):
-    for _ in range(reps):
-        np.dot(A.T, B, C)
-
-
-_LOOPS = {
-    "nn": (_own_nn_loop, _blas_nn_loop),
-    "nt": (_own_nt_loop, _blas_nt_loop),
-    "tn": (_own_tn_loop, _blas_tn_loop),
-}
-
-
-def gemm_arrays(op, batch, fan_in, fan_out, dtype=np.float32, seed=0):
-    """Operands ``(A, B, C)`` of ``op`` for a layer, C-contiguous, in [-1, 1).
-
-    ``nn``: ``A = X[batch, fan_in]``, ``B = W[fan_in, fan_out]``,
-    ``C[batch, fan_out]``; ``nt``: ``A = D[batch, fan_out]``, ``B = W``,
-    ``C[batch, fan_in]``; ``tn``: ``A = X``, ``B = D[batch, fan_out]``,
-    ``C[fan_in, fan_out]``.
-    """
-    rng = np.random.default_rng(seed)
-
-    def rand(*shape):
-        return rng.uniform(-1.0, 1.0, shape).astype(dtype)
-
-    if op == "nn":
-        return rand(batch, fan_in), rand(fan_in, fan_out), rand(batch, fan_out)
-    if op == "nt":
-        return rand(batch, fan_out), rand(fan_in, fan_out), rand(batch, fan_in)
-    if op == "tn":
-        return rand(batch, fan_in), rand(batch, fan_out), rand(fan_in, fan_out)
-    raise ValueError(f"unknown op {op!r}; choose from {OPS}")
-
-
-def gemm_dims(op, batch, fan_in, fan_out):
-    """``(m, k, n)`` of the product ``C[m, n] = A[m, k] B[k, n]`` of ``op``."""
-    return {
-        "nn": (batch, fan_in, fan_out),
-        "nt": (batch, fan_out, fan_in),
-        "tn": (fan_in, batch, fan_out),
-    }[op]
 
 
 def sweep_shapes(quick=False):
@@ -199,7 +79,7 @@ def sweep_shapes(quick=False):
 
     The grid of batch x fan_in x fan_out over :data:`BATCHES` and
     :data:`FANS` (quick: the small ones), plus every layer of the
-    WORKLOADS.md networks at its batch size (``workloads`` names them; the
+    bench/WORKLOADS.md networks at its batch size (``workloads`` names them; the
     quick sweep keeps the playground and digits ones).
     """
     batches, fans = (QUICK_BATCHES, QUICK_FANS) if quick else (BATCHES, FANS)
@@ -213,123 +93,6 @@ def sweep_shapes(quick=False):
         ((b, fi, fo, tuple(w)) for (b, fi, fo), w in shapes.items()),
         key=lambda s: (s[0] * s[1] * s[2], s),
     )
-
-
-# --------------------------------------------------------------------------
-# Timing
-
-
-def _seconds_per_call(loop, args, reps):
-    start = time.perf_counter()
-    loop(*args, reps)
-    return (time.perf_counter() - start) / reps
-
-
-def _calibrate(loop, args, target_s):
-    """Calls per sample so that one sample lasts about ``target_s``."""
-    loop(*args, 1)  # compile (or load from the cache) and warm the caches
-    reps = 1
-    while True:
-        start = time.perf_counter()
-        loop(*args, reps)
-        elapsed = time.perf_counter() - start
-        if elapsed >= 0.2 * target_s or reps >= 10**7:
-            break
-        reps = int(reps * min(100.0, max(2.0, target_s / max(elapsed, 1e-9))))
-    return max(1, round(reps * target_s / elapsed))
-
-
-def time_pair(
-    op, batch, fan_in, fan_out, dtype=np.float32, target_s=TARGET_S, samples=SAMPLES
-):
-    """Time the own kernel and BLAS on one shape, interleaved.
-
-    Returns
-    -------
-    dict with the seconds per call of each sample (``own_s``, ``blas_s``),
-    the calls per sample, and whether the two results agree.
-    """
-    own_loop, blas_loop = _LOOPS[op]
-    A, B, C = gemm_arrays(op, batch, fan_in, fan_out, dtype)
-    args = (A, B, C)
-    reps = {
-        "own": _calibrate(own_loop, args, target_s),
-        "blas": _calibrate(blas_loop, args, target_s),
-    }
-    times = {"own": [], "blas": []}
-    for s in range(samples):
-        order = ("own", "blas") if s % 2 == 0 else ("blas", "own")
-        for name in order:
-            loop = own_loop if name == "own" else blas_loop
-            times[name].append(_seconds_per_call(loop, args, reps[name]))
-    own_loop(A, B, C, 1)
-    C_own = C.copy()
-    blas_loop(A, B, C, 1)
-    scale = np.abs(C).max() + 1.0
-    agree = bool(np.abs(C_own - C).max() <= 1e-3 * scale)
-    return {
-        "own_s": times["own"],
-        "blas_s": times["blas"],
-        "reps": reps,
-        "agree": agree,
-    }
-
-
-def measure_peak(n=1024, dtype=np.float32, calls=5):
-    """Best single-call GFLOP/s of numpy's GEMM at ``n^3`` (the machine's peak).
-
-    Also times BLAS through numba (:func:`blas_nn`, which links scipy's BLAS,
-    possibly another build than numpy's) on the same operands.
-    """
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((n, n)).astype(dtype)
-    B = rng.standard_normal((n, n)).astype(dtype)
-    C = np.empty((n, n), dtype=dtype)
-    flop = 2.0 * n**3
-    result = {"n": n}
-    for name, fn in (
-        ("numpy", lambda: np.matmul(A, B, out=C)),
-        ("numba_blas", lambda: blas_nn(A, B, C)),
-    ):
-        fn()
-        best = math.inf
-        for _ in range(calls):
-            start = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - start)
-        result[f"{name}_gflops"] = flop / best / 1e9
-    return result
-
-
-def _threads_info():
-    try:
-        from threadpoolctl import threadpool_info
-
-        return [
-            {
-                k: p.get(k)
-                for k in ("internal_api", "version", "num_threads", "filepath")
-            }
-            for p in threadpool_info()
-        ]
-    except Exception:  # noqa: BLE001 - informational only
-        return None
-
-
-def _loadavg():
-    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-
-
-def cpu_model():
-    """The CPU's model name (``/proc/cpuinfo``, else ``platform``)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _pick_loss(row, blas_from):
@@ -409,23 +172,23 @@ def sweep(
         # numba's np.dot links scipy's BLAS (often another build than numpy's),
         # loaded at its first use: load it now, or the limits miss it.
         tiny = np.ones((2, 2), dtype=dt)
-        blas_nn(tiny, tiny, np.empty_like(tiny))
+        numba_dot_nn(tiny, tiny, np.empty_like(tiny))
 
         limits = threadpool_limits(limits=threads)
     else:
         limits = nullcontext()
     shapes = sweep_shapes(quick)
-    load_start = _loadavg()
+    load_start = loadavg()
     rows = []
     start = time.perf_counter()
     with limits:
         peak = measure_peak(256 if quick else 1024, dt, calls=2 if quick else 5)
         if progress:
-            _log(
+            log(
                 f"[gemm] peak {peak['n']}^3: numpy {peak['numpy_gflops']:.1f} "
                 f"GFLOP/s, BLAS in numba {peak['numba_blas_gflops']:.1f} GFLOP/s"
             )
-        blas_info = _threads_info()  # inside the limits: the threads used
+        machine = machine_info()  # inside the limits: the BLAS threads used
         total = len(shapes) * len(OPS)
         for op in OPS:
             for batch, fan_in, fan_out, workloads in shapes:
@@ -465,9 +228,9 @@ def sweep(
                 }
                 rows.append(row)
                 if not t["agree"]:
-                    _log(f"[gemm] WARNING own and BLAS results differ: {row}")
+                    log(f"[gemm] WARNING own and BLAS results differ: {row}")
                 if progress:
-                    _log(
+                    log(
                         f"[gemm] {len(rows)}/{total} {op} {m}x{k}x{n}: own "
                         f"{row['own_gflops']:7.2f}, BLAS {row['blas_gflops']:7.2f} "
                         f"GFLOP/s; picks {pick}, {row['pick_ok']}"
@@ -478,8 +241,8 @@ def sweep(
     }
     # One rule for all three products, judged against the nn threshold.
     thresholds["all"] = best_threshold(rows, cpu.BLAS_MIN_WORK["nn"])
-    import numba
-
+    machine["loadavg_start"] = load_start
+    machine["loadavg_end"] = loadavg()
     return {
         "schema": 1,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -491,17 +254,7 @@ def sweep(
         "threads": threads,
         "seconds": time.perf_counter() - start,
         "peak": peak,
-        "machine": {
-            "cpu_model": cpu_model(),
-            "cpus_usable": len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count(),
-            "loadavg_start": load_start,
-            "loadavg_end": _loadavg(),
-            "numpy": np.__version__,
-            "numba": numba.__version__,
-            "blas": blas_info,
-        },
+        "machine": machine,
         "rows": rows,
         "thresholds": thresholds,
     }
@@ -534,8 +287,6 @@ def _threshold_line(name, t):
 
 def render_markdown(doc, level=1):
     """The sweep as markdown: peak, threshold verdicts and the table."""
-    from bench.report import markdown_table
-
     h = "#" * level
     peak = doc["peak"]
     m = doc["machine"]
@@ -718,15 +469,10 @@ def main(argv=None):
     doc["command"] = " ".join(
         ["python -m bench.gemm", *(sys.argv[1:] if argv is None else argv)]
     )
-    text = render_markdown(doc)
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gemm.md").write_text(text)
-    (args.out / "gemm.json").write_text(json.dumps(doc, indent=2) + "\n")
-    written = ["gemm.md", "gemm.json"]
+    written = write_report(args.out, "gemm", render_markdown(doc), doc)
     if not args.no_plot:
         written += write_plot(doc, args.out)
-    _log(
+    log(
         f"wrote {', '.join(str(args.out / w) for w in written)}; sweep "
         f"{doc['seconds']:.1f} s"
     )

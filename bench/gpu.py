@@ -565,7 +565,7 @@ def sweep(
 
 
 def _markdown(doc):
-    from bench.report import markdown_table
+    from bench.common import markdown_table
 
     lines = ["# fastmlp GPU benchmark", "", f"- device: {doc['device']}"]
     if doc["simulated"]:
@@ -808,9 +808,7 @@ def main(argv=None):
     if _simulated():  # small tunables, as the simulator lane patches them
         from fastmlp.kernels import config
 
-        from bench.gpu_window import SIM_CONFIG
-
-        for name, value in SIM_CONFIG.items():
+        for name, value in config.SIMULATOR_TUNABLES.items():
             setattr(config, name, value)
     run(
         quick=args.quick,

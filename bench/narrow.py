@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from bench.second_core import _epoch_runner
+from bench.common import rotated
+from bench.second_core import epoch_runner
 
 #: (layer sizes, rows, batch, hidden, output, loss, outputs)
 NETWORKS = [
@@ -51,9 +52,9 @@ def compare(network, dtype, max_width, rounds=7, inner=20):
     try:
         for path in ("narrow", "general"):
             narrow.NARROW_MAX_WIDTH = max_width if path == "narrow" else 0
-            runs[path] = _epoch_runner(sizes, n, batch, *codes, n_out, dtype=dtype)
+            runs[path] = epoch_runner(sizes, n, batch, *codes, n_out, dtype=dtype)
         for r in range(rounds):
-            for path in ("narrow", "general") if r % 2 else ("general", "narrow"):
+            for path in rotated(("general", "narrow"), r):
                 narrow.NARROW_MAX_WIDTH = max_width if path == "narrow" else 0
                 epoch, n_batches = runs[path]
                 start = time.perf_counter()

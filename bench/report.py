@@ -1,37 +1,10 @@
 """Markdown tables and PNG plots of a :mod:`bench.run` results document."""
 
-__all__ = ["markdown_table", "render_markdown", "write_plots"]
+from bench.common import markdown_table
+from bench.gemm import render_markdown as gemm_markdown
+from bench.gemm import write_plot as gemm_plot
 
-
-def markdown_table(headers, rows, align=None):
-    """A markdown table padded to line up in a terminal too.
-
-    Parameters
-    ----------
-    headers : list of str
-    rows : list of list of str
-    align : str, optional
-        One of ``"l"``/``"r"`` per column; default left for the first two
-        columns, right for the rest.
-    """
-    if align is None:
-        align = "".join("l" if i < 2 else "r" for i in range(len(headers)))
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
-
-    def line(cells):
-        padded = [
-            str(c).ljust(w) if a == "l" else str(c).rjust(w)
-            for c, w, a in zip(cells, widths, align, strict=True)
-        ]
-        return "| " + " | ".join(padded) + " |"
-
-    rule = [
-        "-" * (w - 1) + ":" if a == "r" else "-" * w
-        for w, a in zip(widths, align, strict=True)
-    ]
-    return "\n".join(
-        [line(headers), "| " + " | ".join(rule) + " |"] + [line(r) for r in rows]
-    )
+__all__ = ["render_markdown", "sgemm_peak", "training_flops_per_sample", "write_plots"]
 
 
 def _num(value, fmt, missing="-"):
@@ -43,7 +16,7 @@ def training_flops_per_sample(network):
 
     Forward ``2 n_l n_{l+1}`` and weight gradient ``2 n_l n_{l+1}`` for every
     layer, input gradient ``2 n_l n_{l+1}`` for every layer but the first
-    (WORKLOADS.md's count).
+    (bench/WORKLOADS.md's count).
     """
     sizes = [int(s) for s in network.split("-")]
     products = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
@@ -283,8 +256,6 @@ def render_markdown(doc):
     ]
     lines += _jit_section(doc)
     if doc.get("gemm"):
-        from bench.gemm import render_markdown as gemm_markdown
-
         lines += [gemm_markdown(doc["gemm"], level=2)]
     lines += ["## Workloads", ""]
     lines.append(
@@ -338,6 +309,16 @@ def _grouped_bars(ax, workloads, impls, value, label_fmt, floor=None):
     ax.legend(fontsize=8, loc="upper right")
 
 
+def _save(fig, out_dir, name):
+    """Write ``fig`` as ``out_dir/name`` (PNG, 120 dpi), close it; the name."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(out_dir / name, dpi=120)
+    plt.close(fig)
+    return name
+
+
 def write_plots(doc, out_dir):
     """``samples_per_s.png``, ``gflops.png``, ``speedup_vs_sklearn.png`` and,
     with a GEMM sweep, ``gemm.png``; [] without matplotlib."""
@@ -366,10 +347,7 @@ def write_plots(doc, out_dir):
     )
     ax.set_ylabel("training samples/s (log)")
     ax.set_title(f"Training throughput\n{subtitle}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out_dir / "samples_per_s.png", dpi=120)
-    plt.close(fig)
-    written.append("samples_per_s.png")
+    written.append(_save(fig, out_dir, "samples_per_s.png"))
 
     flops = {
         w: training_flops_per_sample(doc["workloads"][w]["network"]) for w in workloads
@@ -392,10 +370,7 @@ def write_plots(doc, out_dir):
         ax.text(-0.4, peak * 1.1, f"SGEMM peak {peak:.0f} GFLOP/s", fontsize=8)
     ax.set_ylabel("training GFLOP/s (log)")
     ax.set_title(f"Training GFLOP/s against the SGEMM peak\n{subtitle}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out_dir / "gflops.png", dpi=120)
-    plt.close(fig)
-    written.append("gflops.png")
+    written.append(_save(fig, out_dir, "gflops.png"))
 
     others = [i for i in impls if i != "sklearn"]
     if "sklearn" in impls and others:
@@ -413,12 +388,7 @@ def write_plots(doc, out_dir):
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_ylabel("speed-up vs scikit-learn (log)")
         ax.set_title(f"Fit speed-up over scikit-learn\n{subtitle}", fontsize=10)
-        fig.tight_layout()
-        fig.savefig(out_dir / "speedup_vs_sklearn.png", dpi=120)
-        plt.close(fig)
-        written.append("speedup_vs_sklearn.png")
+        written.append(_save(fig, out_dir, "speedup_vs_sklearn.png"))
     if doc.get("gemm"):
-        from bench.gemm import write_plot
-
-        written += write_plot(doc["gemm"], out_dir)
+        written += gemm_plot(doc["gemm"], out_dir)
     return written

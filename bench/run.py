@@ -17,12 +17,9 @@ Progress goes to stderr, tables to stdout, and ``results.md``,
 
 import argparse
 import gc
-import json
 import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,8 +27,20 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+# None of these imports numpy, numba or fastmlp: run() times `import fastmlp`.
+from bench import impls as _impls
+from bench.common import (
+    loadavg,
+    log,
+    machine_info,
+    rotated,
+    version,
+    write_report,
+)
+from bench.jit_cost import count_numba_cache_files, fresh_process_probe
+
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
-DEFAULT_IMPLS = "fastmlp,fastmlp-cuda,sklearn,torch,torch-cuda,jax"
+DEFAULT_IMPLS = ",".join(_impls.DEFAULT_IMPLS)
 
 #: A first fit this much slower than the median compiled its kernels; loading
 #: them from numba's cache costs well under a second, compiling them seconds.
@@ -44,11 +53,6 @@ THREAD_ENV_VARS = (
     "MKL_NUM_THREADS",
     "NUMBA_NUM_THREADS",
 )
-
-
-def log(message):
-    """One progress line on stderr."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def _parse_list(text, allowed, all_value):
@@ -69,7 +73,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
         description="Time fastmlp against scikit-learn (and PyTorch CPU) "
-        "on the workloads of WORKLOADS.md.",
+        "on the workloads of bench/WORKLOADS.md.",
     )
     parser.add_argument(
         "--workloads",
@@ -138,7 +142,7 @@ def build_parser():
         "--dtype",
         choices=("float32", "float64"),
         default="float32",
-        help="dtype of the workloads' X (WORKLOADS.md: float32; float64 is what "
+        help="dtype of the workloads' X (bench/WORKLOADS.md: float32; float64 is what "
         "most users pass: scikit-learn and fastmlp train in it; the jax and torch "
         "baselines always train in float32)",
     )
@@ -151,91 +155,6 @@ def build_parser():
         "with --workloads all",
     )
     return parser
-
-
-# --------------------------------------------------------------------------
-# Machine and cache information
-
-
-def _version(module_name):
-    try:
-        module = __import__(module_name)
-    except Exception:  # noqa: BLE001 - any import failure means "not available"
-        return None
-    return getattr(module, "__version__", "unknown")
-
-
-def machine_info():
-    """CPU, load, library versions and thread settings, for the report."""
-    import numba
-    import numpy
-    import scipy
-    import sklearn
-
-    from bench import gemm
-
-    info = {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_model": gemm.cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "numpy": numpy.__version__,
-        "numba": numba.__version__,
-        "scikit-learn": sklearn.__version__,
-        "scipy": scipy.__version__,
-        "fastmlp": _version("fastmlp"),
-        "numba_num_threads": numba.config.NUMBA_NUM_THREADS,
-        "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR") or None,
-    }
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["blas"] = [
-            {k: p.get(k) for k in ("internal_api", "version", "num_threads")}
-            for p in threadpool_info()
-        ]
-    except Exception:  # noqa: BLE001 - informational only
-        info["blas"] = None
-    return info
-
-
-def _package_dirs():
-    """Source folders of fastmlp and fastmlp.kernels (no numba import)."""
-    import importlib.util
-
-    dirs = []
-    for name in ("fastmlp", "fastmlp.kernels"):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.submodule_search_locations:
-            dirs.extend(Path(p) for p in spec.submodule_search_locations)
-    return dirs
-
-
-def count_numba_cache_files():
-    """Numba cache index files (``*.nbi``) of fastmlp's code.
-
-    Looks in the ``__pycache__`` folders beside fastmlp's sources (numba's
-    default) or, when ``NUMBA_CACHE_DIR`` is set, in the part of that folder
-    that mirrors those sources.
-    """
-    cache_dir = os.environ.get("NUMBA_CACHE_DIR")
-    if cache_dir:
-        # numba then uses this folder only, never the in-tree __pycache__.
-        if not Path(cache_dir).is_dir():
-            return 0
-        return sum(
-            1
-            for p in Path(cache_dir).rglob("*.nbi")
-            if "fastmlp" in str(p) or "kernels" in str(p)
-        )
-    return sum(sum(1 for _ in d.glob("**/__pycache__/*.nbi")) for d in _package_dirs())
 
 
 # --------------------------------------------------------------------------
@@ -321,8 +240,7 @@ def measure_workload(workload, impls, repeats, predict_cfg):
         log(f"{tag} first fit  {impl.name:8s} {fit_s:8.3f} s")
     models = {}
     for rep in range(repeats):
-        shift = rep % len(impls)
-        for impl in impls[shift:] + impls[:shift]:
+        for impl in rotated(impls, rep):
             fit_s, model = time_fit(impl, workload)
             _check_epochs(impl, workload, model)
             r = res[impl.name]
@@ -363,115 +281,6 @@ def measure_workload(workload, impls, repeats, predict_cfg):
     return [res[impl.name] for impl in impls]
 
 
-_FRESH_PROCESS_CODE = r"""
-import json, sys, time
-t0 = time.perf_counter()
-import fastmlp
-out = {"import_s": time.perf_counter() - t0}
-mode, params, stand_in = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3] == "1"
-if mode == "warmup":
-    if hasattr(fastmlp, "warmup"):
-        t1 = time.perf_counter()
-        per_dtype = fastmlp.warmup()
-        out["warmup_s"] = time.perf_counter() - t1
-        if isinstance(per_dtype, dict):
-            out["warmup_per_dtype_s"] = per_dtype
-elif mode == "whole_fit":
-    # One workload's fit as a whole process: imports, data, fit, exit.
-    workload, impl = params["workload"], params["impl"]
-    from bench.workloads import load_workload
-    w = load_workload(workload)
-    if impl == "sklearn" or stand_in:
-        from sklearn.neural_network import MLPClassifier as make
-    else:
-        def make(**kw):
-            return fastmlp.FastMLPClassifier(device="cpu", **kw)
-    t1 = time.perf_counter()
-    make(**w.estimator_params()).fit(w.X_train, w.y_train)
-    out["first_fit_s"] = time.perf_counter() - t1
-else:
-    import numpy as np
-    from fastmlp.playground import make_spiral
-    if stand_in:
-        from sklearn.neural_network import MLPClassifier as make
-    else:
-        def make(**kw):
-            return fastmlp.FastMLPClassifier(device="cpu", **kw)
-    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    X, y = make_spiral(1000, noise=0.1, random_state=0, labels="binary")
-    X = X.astype(np.float32)
-    t1 = time.perf_counter()
-    make(**params).fit(X, y)
-    out["first_fit_s"] = time.perf_counter() - t1
-out["total_in_process_s"] = time.perf_counter() - t0
-print(json.dumps(out))
-"""
-
-
-#: Workload of the whole-process comparison (issue 4: fastmlp with a warm
-#: cache within 1.5x of scikit-learn's whole process).
-WHOLE_PROCESS_WORKLOAD = "digits"
-
-
-def fresh_process_probe(params, stand_in, quick=False):
-    """Run fastmlp in new interpreters with the cache as it is now.
-
-    Processes: ``import fastmlp; fastmlp.warmup()``; ``import fastmlp`` plus
-    one playground fit on the full 1000-point spiral; and the digits workload
-    as a whole process (imports, data, one fit) for fastmlp and for
-    scikit-learn, three times each, interleaved. Returns their in-process
-    timings and the whole-process wall seconds (medians for the comparison).
-    """
-    out = {}
-    # The stand-in has no warmup of its own; fastmlp's would measure fastmlp.
-    modes = [("first_fit", params)]
-    if not stand_in:
-        modes.insert(0, ("warmup", params))
-    if not quick:
-        for rep in range(3):
-            for impl in ("fastmlp", "sklearn"):
-                job = {"workload": WHOLE_PROCESS_WORKLOAD, "impl": impl}
-                modes.append((f"whole_fit:{impl}:{rep}", job))
-    for mode, mode_params in modes:
-        argv = [
-            sys.executable,
-            "-c",
-            _FRESH_PROCESS_CODE,
-            mode.split(":")[0],
-            json.dumps(mode_params),
-            "1" if stand_in else "0",
-        ]
-        start = time.perf_counter()
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            log(f"fresh-process probe '{mode}' failed:\n{proc.stderr[-2000:]}")
-            out[mode] = {"error": proc.stderr[-2000:]}
-            continue
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-        result["process_wall_s"] = wall
-        out[mode] = result
-        log(f"fresh process '{mode}': {result}")
-    walls = {
-        impl: [
-            v["process_wall_s"]
-            for k, v in out.items()
-            if k.startswith(f"whole_fit:{impl}:") and "process_wall_s" in v
-        ]
-        for impl in ("fastmlp", "sklearn")
-    }
-    if walls["fastmlp"] and walls["sklearn"]:
-        fast = statistics.median(walls["fastmlp"])
-        slow = statistics.median(walls["sklearn"])
-        out["whole_process"] = {
-            "workload": WHOLE_PROCESS_WORKLOAD,
-            "fastmlp_s": fast,
-            "sklearn_s": slow,
-            "fastmlp_over_sklearn": fast / slow,
-        }
-    return out
-
-
 def run(args):
     """Measure, print and write everything; returns the results document."""
     quick = args.quick
@@ -502,12 +311,11 @@ def run(args):
     from sklearn.exceptions import ConvergenceWarning
 
     from bench import report
-    from bench.impls import IMPL_NAMES, OPTIONAL_IMPLS, get_impl
     from bench.workloads import WORKLOAD_NAMES, load_workload
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     workload_names = _parse_list(args.workloads, WORKLOAD_NAMES, WORKLOAD_NAMES)
-    impl_names = _parse_list(args.impls, IMPL_NAMES, IMPL_NAMES)
+    impl_names = _parse_list(args.impls, _impls.IMPL_NAMES, _impls.IMPL_NAMES)
 
     jit = {"cache_index_files_before": None}
     if "fastmlp" in impl_names and not args.fastmlp_stand_in:
@@ -520,14 +328,14 @@ def run(args):
     for name in impl_names:
         try:
             impls.append(
-                get_impl(
+                _impls.get_impl(
                     name,
                     fastmlp_stand_in=args.fastmlp_stand_in,
                     torch_threads=args.threads or 2,
                 )
             )
         except ImportError as exc:
-            if name in OPTIONAL_IMPLS:
+            if name in _impls.OPTIONAL_IMPLS:
                 if args.impls != DEFAULT_IMPLS:
                     log(f"skipping {name}: {exc}")
                 continue
@@ -554,7 +362,7 @@ def run(args):
 
     machine = machine_info()
     if any(i.name == "torch" for i in impls):
-        machine["torch"] = _version("torch")
+        machine["torch"] = version("torch")
     predict_cfg = {
         "n_rows": min(args.predict_rows, 5_000) if quick else args.predict_rows,
         "n_calls": 1 if quick else min(repeats, 3),
@@ -620,9 +428,7 @@ def run(args):
         log("[gemm] own GEMM kernels vs BLAS in numba (python -m bench.gemm)")
         gemm_doc = gemm.sweep(quick=quick)
 
-    machine["loadavg_end"] = (
-        list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-    )
+    machine["loadavg_end"] = loadavg()
     try:
         import numba
 
@@ -652,12 +458,7 @@ def run(args):
         "fastmlp_jit": jit if has_fastmlp else None,
         "gemm": gemm_doc,
     }
-    text = report.render_markdown(doc)
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.md").write_text(text)
-    (args.out / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
-    written = ["results.md", "results.json"]
+    written = write_report(args.out, "results", report.render_markdown(doc), doc)
     if not args.no_plots:
         written += report.write_plots(doc, args.out)
     log(f"wrote {', '.join(str(args.out / w) for w in written)}")

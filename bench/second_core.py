@@ -17,21 +17,11 @@ Three measurements, in one process, interleaved:
 """
 
 import json
-import statistics
 import sys
-import time
 
 import numpy as np
 
-
-def _median_s(fn, repeats=7, inner=1):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - start) / inner)
-    return statistics.median(times)
+from bench.common import median_seconds
 
 
 def fork_join_us():
@@ -55,12 +45,12 @@ def fork_join_us():
     split(x)
     serial(x)
     return (
-        _median_s(lambda: split(x), inner=2000) * 1e6,
-        _median_s(lambda: serial(x), inner=2000) * 1e6,
+        median_seconds(lambda: split(x), inner=2000) * 1e6,
+        median_seconds(lambda: serial(x), inner=2000) * 1e6,
     )
 
 
-def _epoch_runner(layer_sizes, n, batch, hidden, output, loss, n_out, dtype=np.float32):
+def epoch_runner(layer_sizes, n, batch, hidden, output, loss, n_out, dtype=np.float32):
     """A closure running one ``train_epoch`` (Adam) of random data; and the
     number of batches an epoch has."""
     from fastmlp.kernels import cpu, workspace_size
@@ -98,19 +88,19 @@ def main(argv=None):
     from threadpoolctl import ThreadpoolController
 
     two, one = fork_join_us()
-    playground, pg_batches = _epoch_runner(
+    playground, pg_batches = epoch_runner(
         [2, 8, 8, 1], 800, 10, A["tanh"], A["logistic"], L["binary_log_loss"], 1
     )
-    digits, dg_batches = _epoch_runner(
+    digits, dg_batches = epoch_runner(
         [64, 128, 10], 1437, 64, A["relu"], A["softmax"], L["log_loss"], 10
     )
     blas = ThreadpoolController().select(user_api="blas")
     with blas.limit(limits=1):
-        pg_1 = _median_s(playground, inner=20) / pg_batches * 1e6
-        dg_1 = _median_s(digits, inner=5) / dg_batches * 1e6
-    dg_default = _median_s(digits, inner=5) / dg_batches * 1e6
+        pg_1 = median_seconds(playground, inner=20) / pg_batches * 1e6
+        dg_1 = median_seconds(digits, inner=5) / dg_batches * 1e6
+    dg_default = median_seconds(digits, inner=5) / dg_batches * 1e6
     with blas.limit(limits=1):
-        dg_1b = _median_s(digits, inner=5) / dg_batches * 1e6
+        dg_1b = median_seconds(digits, inner=5) / dg_batches * 1e6
     dg_1 = min(dg_1, dg_1b)
     out = {
         "fork_join_2_threads_us": two,

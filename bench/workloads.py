@@ -1,4 +1,4 @@
-"""The benchmark workloads of WORKLOADS.md: data, network and training schedule.
+"""The benchmark workloads of bench/WORKLOADS.md: data, network and schedule.
 
 Every workload trains with the same hyperparameters (:data:`COMMON_PARAMS`):
 Adam, learning rate 1e-3, L2 ``alpha`` 1e-4, shuffled minibatches,
@@ -11,6 +11,7 @@ that every code path, JIT compilation included, runs in seconds.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -22,6 +23,8 @@ __all__ = [
     "COMMON_PARAMS",
     "WORKLOAD_NAMES",
     "DEFAULT_WORKLOADS",
+    "NETWORKS",
+    "Network",
     "Workload",
     "load_workload",
     "make_gaussian_classes",
@@ -38,8 +41,34 @@ COMMON_PARAMS = {
     "early_stopping": False,
 }
 
+
+class Network(NamedTuple):
+    """The network and schedule of a workload (one row of WORKLOADS.md)."""
+
+    n_features: int
+    hidden_layer_sizes: tuple
+    activation: str
+    batch_size: int
+    epochs: int
+    n_outputs: int
+
+    @property
+    def layer_sizes(self):
+        """Layer sizes from input to output, e.g. ``(2, 8, 8, 1)``."""
+        return (self.n_features, *self.hidden_layer_sizes, self.n_outputs)
+
+
+#: Every workload's network and schedule, in the order of WORKLOADS.md (two
+#: classes train one logistic output, as scikit-learn's).
+NETWORKS = {
+    "playground": Network(2, (8, 8), "tanh", 10, 30, 1),
+    "digits": Network(64, (128,), "relu", 64, 30, 10),
+    "mnist": Network(784, (256, 128), "relu", 256, 2, 10),
+    "wide": Network(512, (1024, 1024), "relu", 512, 1, 10),
+}
+
 #: Every workload, in the order of WORKLOADS.md.
-WORKLOAD_NAMES = ("playground", "digits", "mnist", "wide")
+WORKLOAD_NAMES = tuple(NETWORKS)
 
 #: The workloads ``python -m bench.run`` measures unless told otherwise.
 DEFAULT_WORKLOADS = ("playground", "digits")
@@ -150,8 +179,13 @@ def make_gaussian_classes(
     return X, y
 
 
-def _workload(name, description, X, y, hidden, activation, batch_size, epochs):
-    """A :class:`Workload` from full data: float32, 80/20 stratified split."""
+def _workload(name, description, X, y, quick_epochs=None):
+    """A :class:`Workload` from full data: float32, 80/20 stratified split.
+
+    The network and schedule are :data:`NETWORKS`' (``quick_epochs`` instead
+    of its epochs for a smoke test).
+    """
+    net = NETWORKS[name]
     X = np.ascontiguousarray(X, dtype=np.float32)
     y = np.asarray(y, dtype=np.int64)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -164,10 +198,10 @@ def _workload(name, description, X, y, hidden, activation, batch_size, epochs):
         X_test=X_test,
         y_train=y_train,
         y_test=y_test,
-        hidden_layer_sizes=tuple(hidden),
-        activation=activation,
-        batch_size=batch_size,
-        epochs=epochs,
+        hidden_layer_sizes=net.hidden_layer_sizes,
+        activation=net.activation,
+        batch_size=net.batch_size,
+        epochs=net.epochs if quick_epochs is None else quick_epochs,
     )
 
 
@@ -175,7 +209,7 @@ def _playground(quick):
     n = 200 if quick else 1000
     X, y = make_spiral(n, noise=0.1, random_state=0, labels="binary")
     desc = f"TF-Playground spiral, {n} points, noise 0.1"
-    return _workload("playground", desc, X, y, (8, 8), "tanh", 10, 3 if quick else 30)
+    return _workload("playground", desc, X, y, 3 if quick else None)
 
 
 def _digits(quick):
@@ -183,23 +217,21 @@ def _digits(quick):
     if quick:
         X, y = X[:600], y[:600]
     desc = f"load_digits X/16, {X.shape[0]} x 64, 10 classes"
-    return _workload(
-        "digits", desc, X / 16.0, y, (128,), "relu", 64, 2 if quick else 30
-    )
+    return _workload("digits", desc, X / 16.0, y, 2 if quick else None)
 
 
 def _mnist(quick):
     n = 2000 if quick else 60000
     X, y = make_gaussian_classes(n, 784, 10, random_state=0)
     desc = f"synthetic Gaussian classes, {n} x 784, 10 classes"
-    return _workload("mnist", desc, X, y, (256, 128), "relu", 256, 1 if quick else 2)
+    return _workload("mnist", desc, X, y, 1 if quick else None)
 
 
 def _wide(quick):
     n = 1000 if quick else 20000
     X, y = make_gaussian_classes(n, 512, 10, random_state=1)
     desc = f"synthetic Gaussian classes, {n} x 512, 10 classes"
-    return _workload("wide", desc, X, y, (1024, 1024), "relu", 512, 1)
+    return _workload("wide", desc, X, y)
 
 
 _BUILDERS = {

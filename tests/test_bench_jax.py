@@ -1,4 +1,4 @@
-"""The JAX baseline of ``bench`` (``bench.jax_impl``) trains what it claims.
+"""The JAX baseline of ``bench`` (``bench.peers``) trains what it claims.
 
 ``bench`` is not an installed package: it is loaded from the repository by
 path, without putting the repository root on ``sys.path`` (where a bare
@@ -32,7 +32,7 @@ def _load_bench():
 
 _load_bench()
 from bench.impls import get_impl  # noqa: E402
-from bench.jax_impl import JaxMLPClassifier  # noqa: E402
+from bench.peers import JaxMLPClassifier  # noqa: E402
 
 
 def blobs(n_classes, n=240, seed=0):

@@ -1,11 +1,11 @@
-"""pytest-benchmark timings of the CPU kernels: ``pytest bench/ --benchmark-only``.
+"""pytest-benchmark of the CPU kernels: ``pytest bench/suites --benchmark-only``.
 
 Each group puts fastmlp's kernel beside its yardstick, so the table of a group
 reads as a comparison:
 
 * ``gemm <op> ...``: the own GEMM kernels (``gemm_nn``, ``gemm_nt``,
   ``gemm_tn``) vs BLAS through ``np.dot`` inside a small ``@njit`` wrapper
-  (:func:`bench.gemm.blas_nn` etc.), so both pay the same numba dispatch.
+  (:func:`bench.gemm_timing.numba_dot_nn` etc.), so both pay the same numba dispatch.
   ``python -m bench.gemm`` sweeps many more shapes.
 * ``dense_forward ...``: the fused product + bias + activation vs the same
   steps in numpy (scikit-learn's way).
@@ -38,8 +38,15 @@ from fastmlp.kernels import (
 from numba import njit
 from scipy.special import xlogy
 
-from bench.gemm import OPS, blas_nn, blas_nt, blas_tn, gemm_arrays, gemm_dims
-from bench.impls import GemmBound
+from bench.gemm_timing import (
+    OPS,
+    gemm_arrays,
+    gemm_dims,
+    numba_dot_nn,
+    numba_dot_nt,
+    numba_dot_tn,
+)
+from bench.peers import GemmBound
 from bench.workloads import load_workload
 
 #: Seconds of timed rounds per benchmark (the whole file runs in ~30 s).
@@ -78,7 +85,7 @@ def _gflops(benchmark, flop):
 # GEMM: own kernels vs BLAS in numba
 
 OWN_GEMM = {"nn": cpu.gemm_nn, "nt": cpu.gemm_nt, "tn": cpu.gemm_tn}
-BLAS_GEMM = {"nn": blas_nn, "nt": blas_nt, "tn": blas_tn}
+BLAS_GEMM = {"nn": numba_dot_nn, "nt": numba_dot_nt, "tn": numba_dot_tn}
 
 #: (batch, fan_in, fan_out): layers of the playground, digits, mnist and wide
 #: networks.
@@ -361,7 +368,7 @@ def test_epoch_digits(benchmark, impl):
     ``fastmlp-late``: the same from the state after :data:`LATE_EPOCHS`
     epochs; ``sklearn``: one more ``partial_fit`` epoch of an
     ``MLPClassifier`` per round; ``gemm-bound``: the epoch's matrix products
-    alone through numpy (:class:`bench.impls.GemmBound`).
+    alone through numpy (:class:`bench.peers.GemmBound`).
     """
     workload = dataclasses.replace(_digits(), epochs=1)
     benchmark.group = (

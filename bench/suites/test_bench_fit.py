@@ -1,4 +1,4 @@
-"""pytest-benchmark timings: ``pytest bench/ --benchmark-only``.
+"""pytest-benchmark timings of whole fits: ``pytest bench/suites --benchmark-only``.
 
 Not part of the test suite (pyproject's ``testpaths`` is ``tests``). Fits run
 the playground and digits workloads at :data:`EPOCHS` epochs instead of 30;
