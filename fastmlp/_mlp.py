@@ -187,6 +187,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         scoring: str | None = None,
         lr_schedule: str | None = None,
         lr_warmup: float | None = None,
+        weight_decay: float = 0.0,
     ) -> None:
         self.activation = activation
         self.solver = solver
@@ -218,6 +219,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         self.scoring = scoring
         self.lr_schedule = lr_schedule
         self.lr_warmup = lr_warmup
+        self.weight_decay = weight_decay
 
     # ------------------------------------------------------------------
     # parameters and state
@@ -240,6 +242,12 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
                 "lr_warmup is the warm-up share of lr_schedule='warmup_cosine' "
                 f"or 'one_cycle'; got lr_schedule={self.lr_schedule!r}. Set "
                 "lr_warmup=None or choose one of those schedules."
+            )
+        if self.weight_decay and self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                "weight_decay is decoupled from the gradient: it shrinks the "
+                "weights at each step of 'sgd' or 'adam'; got solver="
+                f"{self.solver!r}. Use alpha (L2 in the loss) with 'lbfgs'."
             )
 
     def _hidden_layer_units(self):
@@ -305,13 +313,12 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         layer_units = [n_features] + hidden + [y.shape[1]]
         rows = batch_rows(self.solver, self.batch_size, n_samples)
         device = resolve_device(self.device, layer_units, rows)
-        if device == "cuda" and self.activation in PIECE_ONLY_ACTIVATIONS:
+        cpu_only = self._cpu_only_reason()
+        if device == "cuda" and cpu_only:
             if self.device == "cuda":
                 raise ValueError(
-                    f"activation={self.activation!r} runs on the CPU only: the CUDA "
-                    "kernels have scikit-learn's hidden activations ('identity', "
-                    "'logistic', 'tanh', 'relu'). Use device='cpu', or "
-                    "device='auto', which then trains on the CPU."
+                    f"{cpu_only} Use device='cpu', or device='auto', which then "
+                    "trains on the CPU."
                 )
             device = "cpu"
         self._random_state = check_random_state(self.random_state)
@@ -378,6 +385,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
                 validation,
             )
         else:
+            y = self._training_targets(y)
             _engine.fit_lbfgs(self, X, y, sample_weight, layer_units, hooks)
             if self._params_vector().dtype != np.float64:
                 # scikit-learn's L-BFGS unpacks scipy's float64 result: its
@@ -393,6 +401,25 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
             )
         hooks.end()
         return self
+
+    def _cpu_only_reason(self):
+        """Why this configuration trains on the CPU only; None if it need not."""
+        if self.activation in PIECE_ONLY_ACTIVATIONS:
+            return (
+                f"activation={self.activation!r} runs on the CPU only: the CUDA "
+                "kernels have scikit-learn's hidden activations ('identity', "
+                "'logistic', 'tanh', 'relu')."
+            )
+        if self.weight_decay:
+            return (
+                "weight_decay runs on the CPU only: the CUDA epoch has no "
+                "decoupled weight decay."
+            )
+        return None
+
+    def _training_targets(self, Y):
+        """The targets the loss sees (the classifier's ``label_smoothing``)."""
+        return Y
 
     def _validation_set(self, X_val, y_val, sample_weight_val, dtype, n_outputs):
         """``fit``'s held-out data, validated with the rules and messages of
@@ -774,6 +801,13 @@ _COMMON_DOC = """
     lr_warmup : float in [0, 1) or None, default=None
         Share of ``max_iter`` spent warming up: 'warmup_cosine' (None: 0.1)
         and 'one_cycle' (PyTorch's ``pct_start``; None: 0.3).
+    weight_decay : float, default=0.0
+        Decoupled weight decay of 'sgd' and 'adam' (AdamW, SGDW; Loshchilov &
+        Hutter): before every step the coefficients (not the intercepts)
+        shrink, ``W *= 1 - lr * weight_decay`` with the step's learning rate
+        (scheduled, if ``lr_schedule`` is set), as PyTorch's ``AdamW`` applies
+        it. Not part of the loss; trains on the CPU. 0 is scikit-learn's
+        behaviour.
 """
 
 _ATTR_DOC = """
@@ -831,6 +865,14 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         ``n_samples / (n_classes * count)``; for multilabel y, 'balanced' or
         one ``{0: w0, 1: w1}`` dict per label. None weighs all classes 1
         (scikit-learn's MLP). ``partial_fit`` takes a dict, not 'balanced'.
+    label_smoothing : float in [0, 1), default=0.0
+        Training targets ``y (1 - eps) + eps / K`` as Keras and PyTorch smooth
+        them: ``K`` classes for a multiclass (softmax) output; for a binary or
+        multilabel output each logistic unit is a two-class problem, ``K = 2``
+        (``0 -> eps / 2``, ``1 -> 1 - eps / 2``, Keras' binary rule). The
+        training loss (``loss_curve_``) is the log-loss on the smoothed
+        targets; held-out scores and ``validation_loss_curve_`` use the labels
+        as given. 0 is scikit-learn's behaviour.
 
     Attributes
     ----------
@@ -881,9 +923,12 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         scoring: str | None = None,
         lr_schedule: str | None = None,
         lr_warmup: float | None = None,
+        weight_decay: float = 0.0,
         class_weight: dict | list | str | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -915,6 +960,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             scoring=scoring,
             lr_schedule=lr_schedule,
             lr_warmup=lr_warmup,
+            weight_decay=weight_decay,
         )
 
     _constraints = CLASSIFIER_CONSTRAINTS
@@ -973,6 +1019,22 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         if sample_weight is None:
             return expanded
         return sample_weight * expanded
+
+    def _training_targets(self, Y):
+        """``Y`` smoothed by ``label_smoothing`` (unchanged when it is 0)."""
+        eps = self.label_smoothing
+        if not eps:
+            return Y
+        if self._loss_code() not in (
+            LOSS_CODES["log_loss"],
+            LOSS_CODES["binary_log_loss"],
+        ):
+            raise ValueError(
+                "label_smoothing smooths the targets of the log-loss; this "
+                f"classifier trains {self.out_activation_!r} outputs on another loss."
+            )
+        K = Y.shape[1] if self.out_activation_ == "softmax" else 2
+        return (Y * (1.0 - eps) + eps / K).astype(Y.dtype)
 
     def _validation_targets(self, y_val, dtype, n_outputs):
         """``y_val`` binarized as the network's targets, and as given."""
@@ -1220,6 +1282,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         scoring: str | None = None,
         lr_schedule: str | None = None,
         lr_warmup: float | None = None,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1252,6 +1315,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             scoring=scoring,
             lr_schedule=lr_schedule,
             lr_warmup=lr_warmup,
+            weight_decay=weight_decay,
         )
 
     _score_function = staticmethod(r2_score)

@@ -206,6 +206,7 @@ MLP_CONSTRAINTS = {
     "scoring": [InstanceOf(str), CallableValue(), NoneValue()],
     "lr_schedule": [Options({"cosine", "warmup_cosine", "one_cycle"}), NoneValue()],
     "lr_warmup": [Interval(Real, 0, 1, "left"), NoneValue()],
+    "weight_decay": [Interval(Real, 0, None, "left")],
 }
 
 #: The classifier's own: ``class_weight`` as scikit-learn's forests take it.
@@ -217,4 +218,5 @@ CLASSIFIER_CONSTRAINTS = {
         InstanceOf(list),
         NoneValue(),
     ],
+    "label_smoothing": [Interval(Real, 0, 1, "left")],
 }

@@ -90,6 +90,10 @@ train_epoch(X, Y, sw, sample_idx, seed, params, grads, layer_sizes,
     ``solver`` is
     :data:`SOLVER_CODES`; ``step`` (int64, length 1) is Adam's step counter.
     Returns scikit-learn's epoch loss ``sum_b(batch_loss_b * m_b) / n``.
+    The CPU backend takes fastmlp's own options by keyword (default: none):
+    ``weight_decay`` (decoupled, AdamW/SGDW: ``W *= 1 - lr * weight_decay``
+    on the coefficients before each step); the engine passes them only when
+    set and trains such fits on the CPU.
 
 Sparse input (optional: :data:`SPARSE_KERNEL_NAMES`)
 ----------------------------------------------------

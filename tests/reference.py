@@ -364,6 +364,7 @@ def ref_train_epoch(
     opt_m,
     opt_v,
     step,
+    weight_decay=0.0,
 ):
     """One epoch of scikit-learn's ``_fit_stochastic`` in the order ``sample_idx``.
 
@@ -372,7 +373,10 @@ def ref_train_epoch(
     moment (unused by SGD); ``step`` is Adam's step count before the epoch (int
     or length-1 array). Each minibatch ``sample_idx[gen_batches(n, batch_size)]``
     is gathered, its loss and gradient computed by :func:`ref_loss_grad`, then
-    the optimizer steps (Adam's ``t`` is incremented before use).
+    the optimizer steps (Adam's ``t`` is incremented before use). A nonzero
+    ``weight_decay`` is decoupled weight decay as PyTorch's AdamW applies it,
+    on the coefficients only: ``W *= 1 - lr * weight_decay`` after the
+    gradient and before the step (the same for sgd).
 
     Returns ``(epoch_loss, params, opt_m, opt_v, step)`` where
     ``epoch_loss = sum_b batch_loss_b * len_b / n``.
@@ -404,6 +408,8 @@ def ref_train_epoch(
             l1,
         )
         accumulated_loss += batch_loss * (batch.stop - batch.start)
+        if weight_decay:
+            params[:n_coef] *= params.dtype.type(1.0 - float(lr) * weight_decay)
         if solver == SGD:
             params, opt_m, _ = ref_sgd_update(
                 params, grads, opt_m, lr, momentum, bool(nesterov), n_coef

@@ -62,6 +62,16 @@ def test_every_configuration_runs_on_the_skeletons_of_the_first(digits):
     ]
     # narrow widths: the activations beyond scikit-learn's take the general epoch
     others += [FastMLPClassifier((4,), activation="selu", max_iter=2)]
+    # fastmlp's own options: decoupled weight decay (narrow widths take the
+    # general epoch), label smoothing, a learning-rate schedule
+    others += [
+        FastMLPClassifier((20,), solver=s, weight_decay=1e-2, max_iter=2)
+        for s in ("sgd", "adam")
+    ]
+    others += [
+        FastMLPClassifier((4,), weight_decay=1e-2, max_iter=2),
+        FastMLPClassifier((20,), label_smoothing=0.1, lr_schedule="cosine", max_iter=2),
+    ]
     others += [
         FastMLPClassifier((20,), l1=1e-3, max_iter=2),
         FastMLPClassifier((4,), activation="tanh", solver="sgd", l1=1e-3, max_iter=2),

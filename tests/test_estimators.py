@@ -278,8 +278,9 @@ OWN_OPTIONS = {
     "scoring": None,
     "lr_schedule": None,
     "lr_warmup": None,
+    "weight_decay": 0.0,
 }
-CLASSIFIER_OPTIONS = {"class_weight": None}
+CLASSIFIER_OPTIONS = {"class_weight": None, "label_smoothing": 0.0}
 
 
 def test_get_params_lists_sklearns_parameters_and_device():

@@ -100,8 +100,12 @@ class EpochRunner:
         loss_code,
         batch_size,
         verbose=False,
+        options=None,
     ):
         self.backend = backend
+        # fastmlp's own training options the CPU epoch takes by keyword
+        # (weight_decay); empty for scikit-learn's configurations
+        self.options = dict(options or {})
         up = backend.to_device
         dtype = X.dtype
         # CSR input stays sparse: its arrays go to the backend's *_sparse kernels.
@@ -171,10 +175,12 @@ class EpochRunner:
         try:
             if self.csr is not None:
                 loss = self.backend.train_epoch_sparse(
-                    *self.csr, self.Y, self.sw, *common
+                    *self.csr, self.Y, self.sw, *common, **self.options
                 )
             else:
-                loss = self.backend.train_epoch(self.X, self.Y, self.sw, *common)
+                loss = self.backend.train_epoch(
+                    self.X, self.Y, self.sw, *common, **self.options
+                )
         finally:
             if saved is not None:
                 self.backend.flush_denormals_exit(saved)

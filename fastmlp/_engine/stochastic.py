@@ -40,6 +40,15 @@ def start_optimizer(est, params, incremental):
     return est._optimizer
 
 
+def training_options(est):
+    """The epoch's options beyond scikit-learn's, only those set (so a
+    scikit-learn configuration calls the backend exactly as before)."""
+    options = {}
+    if getattr(est, "weight_decay", 0.0):
+        options["weight_decay"] = float(est.weight_decay)
+    return options
+
+
 def fit_stochastic(
     est,
     backend,
@@ -100,6 +109,8 @@ def fit_stochastic(
         validation = ValidationSet(X_val, y_val, labels, sw_val)
     else:
         X_train, y_train, sw_train = X, y, sample_weight
+    # the classifier's label_smoothing: the training part only
+    y_train = est._training_targets(y_train)
     scorer = None
     if early_stopping:
         scorer = make_scorer(est)
@@ -129,6 +140,7 @@ def fit_stochastic(
         est._loss_code(),
         batch_size,
         verbose=est.verbose,
+        options=training_options(est),
     )
     grads = np.empty_like(params)
     dtype = params.dtype.type

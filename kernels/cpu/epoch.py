@@ -26,6 +26,7 @@ from .network import (
     readonly,
     shuffle_order,
 )
+from .optimizers import decay_coefficients
 from .pieces import (
     BACKWARD,
     DERIVATIVE,
@@ -324,6 +325,7 @@ def train_epoch_skeleton(
     icpt_off,
     slot_off,
     fns,
+    weight_decay,
 ):
     """The compiled epoch (see :func:`train_epoch`); one per dtype, dense or
     CSR ``X``, whatever the configuration (its pieces are ``fns``)."""
@@ -395,6 +397,11 @@ def train_epoch_skeleton(
         accumulated += batch_loss * m
         if solver == ADAM:
             step[0] += 1
+        if weight_decay != 0.0:
+            # decoupled (AdamW, SGDW): W *= 1 - lr wd before the solver's step
+            decay_coefficients(
+                params, n_coef, 1.0 - np.float64(hyper[0]) * weight_decay
+            )
         # the solver's step is a piece too: compiled only for the solvers used
         sq_coef = call_float64(
             fns[OPTIMIZER],
@@ -433,6 +440,7 @@ def train_epoch(
     step,
     act_buf,
     delta_buf,
+    weight_decay=0.0,
 ):
     """One epoch of minibatch training in one call; returns the epoch loss.
 
@@ -445,7 +453,10 @@ def train_epoch(
     scikit-learn's loss; ``l1 < 0`` asks for the TensorFlow Playground's L1
     rule of strength ``-l1``, narrow networks only: see ``narrow._clip_l1``).
     ``act_buf``/``delta_buf`` hold ``batch_size * sum(layer_sizes)`` entries
-    each.
+    each. ``weight_decay`` (CPU only, default 0) is decoupled weight decay
+    (AdamW, SGDW): before each step ``W *= 1 - lr * weight_decay`` on the
+    coefficients (not the intercepts); a nonzero one trains in the general
+    epoch.
 
     Runs :func:`train_epoch_skeleton` (or, for networks at most 8 units wide,
     the narrow epoch) with this configuration's pieces: shuffle, gather,
@@ -459,7 +470,9 @@ def train_epoch(
     coef_off, icpt_off, slot_off = layout_offsets(layer_sizes)
     # the narrow epoch's run-time switch knows scikit-learn's activations only
     piece_only = int(hidden_activation) in (LEAKY_RELU, ELU, SELU)
-    lanes = 0 if csr or piece_only else narrow_lanes(layer_sizes)
+    # the narrow epoch steps its padded copies itself, without weight decay
+    general = csr or piece_only or weight_decay != 0.0
+    lanes = 0 if general else narrow_lanes(layer_sizes)
     if hyper[7] < 0 and not lanes:
         raise ValueError(
             "The TensorFlow Playground's L1 rule (l1 < 0 in hyper) runs in the "
@@ -518,6 +531,7 @@ def train_epoch(
         icpt_off,
         slot_off,
         fns,
+        float(weight_decay),
     )
 
 

@@ -97,3 +97,12 @@ def adam_update(params, grads, m, v, t, lr, beta1, beta2, eps, n_coef):
     sq = _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, e, zero, n_coef)
     _adam_range(params, grads, m, v, lr_t, b1, c1, b2, c2, e, n_coef, params.shape[0])
     return float(sq)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
+def decay_coefficients(params, n_coef, factor):
+    """``params[:n_coef] *= factor``: decoupled weight decay's shrink, with
+    ``factor = 1 - lr * weight_decay`` (float64, applied in params' dtype)."""
+    f = params.dtype.type(factor)
+    for i in range(n_coef):
+        params[i] *= f
