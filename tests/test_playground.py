@@ -95,6 +95,12 @@ def test_spiral_is_unchanged_and_noise_moves_points():
     assert 0 < np.abs(Xn - X).max() <= 0.3
 
 
+@pytest.mark.parametrize("make", CLASSIFICATION, ids=lambda f: f.__name__)
+def test_classification_defaults_are_the_playgrounds_500_points_noise_0(make):
+    defaults = inspect.signature(make).parameters
+    assert defaults["n_samples"].default == 500 and defaults["noise"].default == 0
+
+
 def test_regression_sets_targets_and_noise():
     X, y = make_plane(500, noise=0.0, random_state=0)
     assert X.shape == (500, 2) and np.abs(X).max() <= 6
@@ -298,6 +304,59 @@ def test_pictures_render_headless_and_are_not_blank(tmp_path):
     )
     plot_decision_boundary(reg, Xr, yr, path=tmp_path / "r.png", resolution=40)
     _assert_picture(tmp_path / "r.png")
+
+
+def test_heatmaps_use_the_playgrounds_shades_opacity_and_discretize():
+    pytest.importorskip("matplotlib")
+    from fastmlp.playground import plots
+
+    assert plots.PLAYGROUND_SHADES.N == 31  # NUM_SHADES = 30 steps
+    X, y = make_xor(100, random_state=0)
+    model = playground_classifier((3,), max_iter=5, random_state=0).fit(X, y)
+    for discretize in (False, True):
+        fig = plots.plot_decision_boundary(model, X, y, discretize=discretize)
+        image = fig.axes[0].images[0]
+        assert image.get_alpha() == pytest.approx(160 / 255)
+        values = np.unique(image.get_array())
+        assert values.min() >= -1 and values.max() <= 1
+        if discretize:
+            assert set(values.tolist()) <= {-1.0, 1.0}
+    # the shade of a value: its bin of 31 equal bins of [-1, 1]
+    rgba = image.cmap(image.norm(np.array([-1.0, -0.9, 0.0, 0.99, 1.0])))
+    np.testing.assert_allclose(rgba[0], plots.PLAYGROUND_CMAP(0.0))
+    np.testing.assert_allclose(rgba[2], plots.PLAYGROUND_CMAP(0.5))
+    np.testing.assert_allclose(rgba[4], plots.PLAYGROUND_CMAP(1.0))
+    np.testing.assert_allclose(rgba[3], rgba[4])
+
+
+def test_plot_network_draws_biases_absolute_link_widths_fixed_scale():
+    pytest.importorskip("matplotlib")
+    from matplotlib.patches import Rectangle
+
+    from fastmlp.playground import plots, set_bias, set_weight
+
+    assert plots.link_width(0) == pytest.approx(plots.LINK_UNIT)
+    assert plots.link_width(-2.5) == pytest.approx(5.5 * plots.LINK_UNIT)
+    assert plots.link_width(50) == plots.link_width(5) == 10 * plots.LINK_UNIT
+    X, y = make_circle(100, random_state=0)
+    model = playground_classifier((3,), max_iter=2, random_state=0).fit(X, y)
+    set_weight(model, 0, 0, 0, 4.0)
+    set_bias(model, 0, 1, -0.7)
+    fig = plots.plot_network(model, title="a title", resolution=5)
+    back = fig.axes[0]
+    biases = [p for p in back.patches if isinstance(p, Rectangle)]
+    assert len(biases) == 3 + 1  # every hidden and output neuron, no input
+    assert biases[1].get_facecolor() == pytest.approx(
+        plots.PLAYGROUND_CMAP(plots._MINUS_ONE_TO_ONE(-0.7))
+    )
+    widths = sorted(line.get_linewidth() for line in back.lines)
+    expected = sorted(plots.link_width(w) for W in model.coefs_ for w in np.ravel(W))
+    np.testing.assert_allclose(widths, expected)  # not scaled per layer
+    assert max(widths) == pytest.approx(plots.link_width(4.0))
+    texts = {t.get_text(): t.get_position()[1] for t in back.texts}
+    assert texts["a title"] > texts["inputs"] + 0.2  # not over the header
+    maps = [ax.images[0].get_array() for ax in fig.axes[1:]]
+    assert all(m.shape == (5, 5) and np.abs(m).max() <= 1 for m in maps)
 
 
 def test_import_fastmlp_imports_neither_playground_nor_matplotlib():

@@ -105,7 +105,7 @@ def _spiral_arm(n_points, delta_t, noise, rng):
     return np.column_stack((r * np.sin(t), r * np.cos(t))) + jitter
 
 
-def make_spiral(n_samples=1000, noise=0.1, random_state=None, labels="playground"):
+def make_spiral(n_samples=500, noise=0.0, random_state=None, labels="playground"):
     """Two interleaved spirals, the TensorFlow Playground's "spiral" data set.
 
     The positive arm (``delta_t = 0``, label ``+1``) comes first with
@@ -122,11 +122,13 @@ def make_spiral(n_samples=1000, noise=0.1, random_state=None, labels="playground
 
     Parameters
     ----------
-    n_samples : int, default=1000
-        Total number of points, at least 2.
-    noise : float, default=0.1
+    n_samples : int, default=500
+        Total number of points, at least 2 (the Playground's 500, as the
+        other generators).
+    noise : float, default=0.0
         Amplitude of the uniform jitter added to each coordinate: the
-        Playground's noise slider divided by 100 (``0.1`` is the UI's 10).
+        Playground's noise slider divided by 100 (``0.1`` is the UI's 10;
+        its default is 0, as the other generators').
     random_state : int, numpy RandomState or Generator, or None, default=None
         Source of the jitter; an int makes the output reproducible.
     labels : {"playground", "binary"}, default="playground"

@@ -9,24 +9,36 @@ everything works headless, and every function returns its ``Figure``. A
 Colours are the Playground's: orange (#f59322) for -1, light grey (#e8eaeb)
 for 0, blue (#0877bd) for +1; a classifier's output ``p`` (probability of the
 positive class) is shown as ``2 p - 1``, so the decision boundary ``p = 0.5``
-is the white line between orange and blue.
+is the white line between orange and blue. Heatmaps are drawn as the
+Playground draws them: every value on the fixed scale [-1, 1] (clipped), in
+its 31 shades (``NUM_SHADES = 30`` steps from orange to blue), at its opacity
+160/255 so that the points stay visible on saturated areas; ``discretize=True``
+shows only the sign, as its "Discretize output" switch.
 """
 
 from pathlib import Path
 
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.colors import (
+    BoundaryNorm,
+    LinearSegmentedColormap,
+    ListedColormap,
+    Normalize,
+)
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from sklearn.base import is_classifier
 
 from ._training import split_model
 
 __all__ = [
     "PLAYGROUND_CMAP",
+    "PLAYGROUND_SHADES",
     "model_output",
     "plot_decision_boundaries",
     "plot_decision_boundary",
     "plot_loss_curves",
+    "link_width",
     "plot_network",
     "save_figure",
 ]
@@ -36,6 +48,46 @@ PLAYGROUND_COLORS = ("#f59322", "#e8eaeb", "#0877bd")
 #: Diverging orange-white-blue colormap over [-1, 1].
 PLAYGROUND_CMAP = LinearSegmentedColormap.from_list("playground", PLAYGROUND_COLORS)
 _MINUS_ONE_TO_ONE = Normalize(vmin=-1.0, vmax=1.0)
+#: The Playground's heatmap colours: 31 shades (30 steps) of PLAYGROUND_CMAP,
+#: [-1, 1] cut into 31 equal bins (its d3 quantize scale), at alpha 160/255.
+NUM_SHADES = 30
+HEATMAP_ALPHA = 160 / 255
+PLAYGROUND_SHADES = ListedColormap(
+    PLAYGROUND_CMAP(np.linspace(0.0, 1.0, NUM_SHADES + 1)), name="playground_shades"
+)
+_SHADE_NORM = BoundaryNorm(np.linspace(-1.0, 1.0, NUM_SHADES + 2), NUM_SHADES + 1)
+#: Link widths on the Playground's absolute scale: |w| in [0, 5] (clipped) to
+#: 1..10 units (its pixels at 30-pixel nodes), a unit LINK_UNIT points here.
+LINK_WEIGHT_MAX, LINK_UNIT = 5.0, 0.45
+
+
+def _heat(ax, values, extent, discretize=False):
+    """``values`` (rows from y = -extent up) as the Playground's heatmap."""
+    values = np.clip(np.asarray(values, dtype=np.float64), -1.0, 1.0)
+    if discretize:
+        values = np.where(values >= 0, 1.0, -1.0)
+    ax.set_facecolor("white")
+    ax.imshow(
+        values,
+        extent=(-extent, extent, -extent, extent),
+        origin="lower",
+        cmap=PLAYGROUND_SHADES,
+        norm=_SHADE_NORM,
+        alpha=HEATMAP_ALPHA,
+        interpolation="nearest",
+    )
+
+
+def link_width(weight):
+    """A link's width in points: the Playground's ``|w|`` on [0, 5] -> 1..10."""
+    magnitude = min(abs(float(weight)), LINK_WEIGHT_MAX)
+    return LINK_UNIT * (1.0 + 9.0 * magnitude / LINK_WEIGHT_MAX)
+
+
+def _block_means(values, factor):
+    """Means of ``factor x factor`` blocks (the Playground's reduceMatrix)."""
+    n = values.shape[0] // factor
+    return values.reshape(n, factor, n, factor).mean(axis=(1, 3))
 
 
 def save_figure(fig, path, dpi=100):
@@ -94,16 +146,17 @@ def plot_decision_boundary(
     ax=None,
     path=None,
     extent=6.0,
-    resolution=120,
+    resolution=100,
     title=None,
+    discretize=False,
 ):
     """Heatmap of the model's output over the input plane, with the points.
 
     The Playground's view: the output (see :func:`model_output`) over
-    ``[-extent, extent]^2`` in orange-white-blue, a black contour at the
-    decision boundary (classifiers), training points outlined in white, test
-    points in black. Regression surfaces (targets in about [-1, 1]) use the
-    same scale.
+    ``[-extent, extent]^2`` in its 31 shades at its opacity, a black contour
+    at the decision boundary (classifiers), training points outlined in
+    white, test points in black. Regression surfaces (targets in about
+    [-1, 1]) use the same scale.
 
     Parameters
     ----------
@@ -120,9 +173,11 @@ def plot_decision_boundary(
         Save the figure as PNG there.
     extent : float, default=6.0
         Half-width of the square shown (the Playground shows [-6, 6]).
-    resolution : int, default=120
-        Grid points per side.
+    resolution : int, default=100
+        Grid points per side (the Playground's 100).
     title : str, optional
+    discretize : bool, default=False
+        Show only the sign of the output (the Playground's switch).
 
     Returns
     -------
@@ -135,15 +190,8 @@ def plot_decision_boundary(
         fig = ax.figure
     points, r = _grid(extent, resolution)
     out = model_output(model, points).reshape(r, r)
-    ax.imshow(
-        out,
-        extent=(-extent, extent, -extent, extent),
-        origin="lower",
-        cmap=PLAYGROUND_CMAP,
-        norm=_MINUS_ONE_TO_ONE,
-        interpolation="bilinear",
-    )
-    if is_classifier(model) and out.min() < 0 < out.max():
+    _heat(ax, out, extent, discretize)
+    if is_classifier(model) and out.min() < 0 < out.max() and not discretize:
         ticks = np.linspace(-extent, extent, r)
         ax.contour(ticks, ticks, out, levels=[0.0], colors="black", linewidths=0.8)
     _scatter(ax, X, y, "white")
@@ -169,7 +217,7 @@ def plot_decision_boundaries(panels, *, ncols=3, path=None, suptitle=None, **kwa
     path : str or Path, optional
     suptitle : str, optional
     **kwargs
-        Passed to every panel (``extent``, ``resolution``).
+        Passed to every panel (``extent``, ``resolution``, ``discretize``).
 
     Returns
     -------
@@ -207,20 +255,26 @@ def plot_network(
     *,
     path=None,
     extent=6.0,
-    resolution=40,
+    resolution=10,
     max_units=8,
     title=None,
+    discretize=False,
 ):
-    """The Playground's network view: what every neuron computes, and the
-    weights between them.
+    """The Playground's network view: what every neuron computes, the
+    weights between them and every neuron's bias.
 
     One small heatmap per neuron, layer by layer from left to right: the
     inputs (or a Pipeline's features), every hidden unit, the output. Each
-    shows the neuron's activation over the input plane ``[-extent,
-    extent]^2`` (orange negative, blue positive, scaled to the unit's largest
-    magnitude; the output on the [-1, 1] scale of :func:`model_output`). The
-    lines between neurons are the weights: width by magnitude (relative to
-    the largest of that layer), blue positive, orange negative.
+    shows the neuron's output over the input plane ``[-extent, extent]^2``
+    on the Playground's fixed [-1, 1] scale, in its 31 shades at its opacity
+    (a ReLU unit above 1 is as blue as 1; the output of a classifier is
+    :func:`model_output`'s). As in the Playground, each map is
+    ``resolution x resolution`` cells, each the mean of a 10 x 10 block of a
+    finer grid. The lines are the weights, coloured by value on [-1, 1] and
+    as wide as the Playground draws them: ``|w|`` on the absolute scale
+    [0, 5] -> 1..10 units (:func:`link_width`), so widths compare across
+    layers and pictures. The small square at the lower left of a neuron is
+    its bias, in the same colours.
 
     Parameters
     ----------
@@ -231,21 +285,25 @@ def plot_network(
     path : str or Path, optional
         Save as PNG there.
     extent : float, default=6.0
-    resolution : int, default=40
-        Grid points per side of each heatmap.
+    resolution : int, default=10
+        Cells per side of each neuron's map (the Playground's 10).
     max_units : int, default=8
         Neurons drawn per layer; wider layers show their first ``max_units``
         and say how many are left out.
     title : str, optional
+        Drawn above the layer headers.
+    discretize : bool, default=False
+        Show only the sign of every neuron (the Playground's switch).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     transform, mlp = split_model(model)
-    points, r = _grid(extent, resolution)
+    block = 10  # the Playground's node maps: 10 x 10 means of its 100 x 100
+    points, fine = _grid(extent, resolution * block)
     activations = mlp.layer_activations(transform(points))
-    if is_classifier(mlp):
+    if getattr(mlp, "out_activation_", None) == "logistic":
         activations[-1] = 2.0 * activations[-1] - 1.0  # probabilities on [-1, 1]
     names = _input_names(model, activations[0].shape[1])
     n_cols = len(activations)
@@ -253,7 +311,9 @@ def plot_network(
     rows = max(shown)
 
     box = 0.9  # inches per heatmap
-    col_w, row_h, top = 2.0, 1.25, 0.6
+    bias = box / 6  # the Playground's 5-pixel square at 30-pixel nodes
+    col_w, row_h = 2.0, 1.25
+    top = 1.0 if title else 0.6  # the title gets a line above the headers
     width, height = col_w * n_cols, row_h * rows + top + 0.2
     fig = Figure(figsize=(width, height))
     back = fig.add_axes((0, 0, 1, 1))
@@ -265,10 +325,12 @@ def plot_network(
         offset = (rows - shown[col]) * row_h / 2  # centre short columns
         return col_w * (col + 0.5), height - top - offset - row_h * (unit + 0.5)
 
+    def colour(value):
+        return PLAYGROUND_CMAP(_MINUS_ONE_TO_ONE(np.clip(value, -1.0, 1.0)))
+
     # Edges first, so the heatmaps cover their ends.
     for layer, W in enumerate(mlp.coefs_):
         W = np.asarray(W)
-        scale = float(np.abs(W).max()) or 1.0
         for i in range(shown[layer]):
             x0, y0 = centre(layer, i)
             for j in range(shown[layer + 1]):
@@ -277,18 +339,18 @@ def plot_network(
                 back.plot(
                     [x0 + box / 2, x1 - box / 2],
                     [y0, y1],
-                    color=PLAYGROUND_COLORS[2] if w > 0 else PLAYGROUND_COLORS[0],
-                    linewidth=0.3 + 3.0 * abs(w) / scale,
-                    alpha=0.75,
+                    color=colour(w),
+                    linewidth=link_width(w),
                     solid_capstyle="butt",
                 )
 
     layer_titles = (
         ["inputs"] + [f"hidden {i}" for i in range(1, n_cols - 1)] + ["output"]
     )
+    header_y = height - top + 0.3
     for col, A in enumerate(activations):
         cx, _ = centre(col, 0)
-        back.text(cx, height - 0.3, layer_titles[col], ha="center", fontsize=9)
+        back.text(cx, header_y, layer_titles[col], ha="center", fontsize=9)
         for unit in range(shown[col]):
             ux, uy = centre(col, unit)
             ax = fig.add_axes(
@@ -299,26 +361,26 @@ def plot_network(
                     box / height,
                 )
             )
-            values = A[:, unit].reshape(r, r)
-            if col == n_cols - 1:
-                norm = _MINUS_ONE_TO_ONE
-            else:
-                peak = float(np.abs(values).max()) or 1.0
-                norm = Normalize(vmin=-peak, vmax=peak)
-            ax.imshow(
-                values,
-                origin="lower",
-                extent=(-extent, extent, -extent, extent),
-                cmap=PLAYGROUND_CMAP,
-                norm=norm,
-                interpolation="bilinear",
-            )
+            values = _block_means(A[:, unit].reshape(fine, fine), block)
+            _heat(ax, values, extent, discretize)
             if col == n_cols - 1 and X is not None and y is not None:
                 _scatter(ax, X, y, "white", size=3)
                 ax.set_xlim(-extent, extent)
                 ax.set_ylim(-extent, extent)
             ax.set_xticks([])
             ax.set_yticks([])
+            if col > 0:
+                b = float(np.asarray(mlp.intercepts_[col - 1])[unit])
+                back.add_patch(
+                    Rectangle(
+                        (ux - box / 2 - bias - box / 15, uy - box / 2 - box / 10),
+                        bias,
+                        bias,
+                        facecolor=colour(b),
+                        edgecolor="#999999",
+                        linewidth=0.3,
+                    )
+                )
             label = names[unit] if col == 0 else f"{unit + 1}"
             back.text(ux, uy - box / 2 - 0.12, label, ha="center", fontsize=7)
         hidden = A.shape[1] - shown[col]
