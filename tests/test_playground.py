@@ -461,10 +461,51 @@ def test_q9_zero_init_units_stay_identical(measured):
     assert m["tanh_playground"]["test_accuracy"] > 0.95
 
 
+def test_ex1_features_and_colours(measured):
+    m = _run(measured, "features_and_colours")
+    assert m["X1^2"]["min"] >= 0 and m["X2^2"]["min"] >= 0  # never orange
+    assert m["X1"]["saturated"] == pytest.approx(5 / 6, abs=0.01)  # |X1| >= 1
+    assert m["sin(X1)"]["max"] <= 1 and m["sin(X1)"]["saturated"] < 0.05
+    assert m["X1X2"]["min"] == -36 and m["X1X2"]["max"] == 36
+    assert m["inner_points_are_blue"] and m["outer_points_are_orange"]
+    assert m["test_accuracy"] > 0.98
+
+
+def test_ex2_weights_chosen_by_hand_solve_gauss_and_circle(measured):
+    m = _run(measured, "hand_weights")
+    assert m["gauss_accuracy"] == 1.0 and m["circle_accuracy"] == 1.0
+    assert m["gauss_loss"] < 0.01 and m["circle_loss"] < 0.01
+    assert m["circle_loss_after_20_epochs"] <= m["circle_loss"]
+
+
+def test_l1_switches_useless_inputs_off_l2_only_shrinks(measured):
+    m = _run(measured, "regularization")
+    useless = {"X1", "X2", "X1X2", "sin(X1)", "sin(X2)"}
+    assert set(m["L1"]["zero_weights"]) == useless  # exactly 0, the rest kept
+    assert m["L2"]["zero_weights"] == [] and m["none"]["zero_weights"] == []
+    for name in ("none", "L1", "L2"):
+        assert m[name]["test_accuracy"] > 0.98
+        assert abs(m[name]["weights"]["X1^2"]) > 0.2
+
+
+def test_regression_plane_is_linear_gaussians_need_hidden_layers(measured):
+    m = _run(measured, "regression")
+    assert m["plane_linear"] < 1e-8
+    assert m["multi_gauss_8-8"] < 0.6 * m["multi_gauss_linear"]
+
+
+def test_sin_features_let_an_8_8_network_learn_the_spiral(measured):
+    m = _run(measured, "sin_features")
+    assert min(m["+ sin"]) > 0.95 and min(m["all seven"]) > 0.95
+    assert max(m["X1, X2"]) < 0.9
+
+
 def test_every_scenario_has_a_claim_test():
     tested = {"logistic_regression", "noisy_gauss_runs", "xor_features",
               "hidden_neurons", "spiral_architectures", "activations",
-              "layer_features", "sgd_hyperparameters", "zero_init"}  # fmt: skip
+              "layer_features", "sgd_hyperparameters", "zero_init",
+              "features_and_colours", "hand_weights", "regularization",
+              "regression", "sin_features"}  # fmt: skip
     assert set(SCENARIOS) == tested
 
 

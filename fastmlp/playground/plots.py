@@ -379,6 +379,7 @@ def plot_network(
                         facecolor=colour(b),
                         edgecolor="#999999",
                         linewidth=0.3,
+                        zorder=3,  # over the links
                     )
                 )
             label = names[unit] if col == 0 else f"{unit + 1}"

@@ -14,7 +14,11 @@ them)::
 Data: the Playground's 500 points, noise 0 unless said, split 50/50 into
 train and test; models: :func:`~fastmlp.playground.playground_classifier`
 (tanh, plain SGD at 0.03, batches of 10, the Playground's initialisation),
-with fixed seeds so every number below is reproducible.
+with fixed seeds so every number below is reproducible. Every scenario stays
+within the Playground's limits (at most 8 neurons a layer, batches of at most
+30) except two that say why: ``spiral_architectures``' 16-16 network (what
+twice the Playground's width does) and ``sgd_hyperparameters``' batches of 50
+and 250 (the full batch, for the contrast).
 """
 
 import warnings
@@ -26,13 +30,24 @@ from scipy.special import expit
 from sklearn.pipeline import make_pipeline
 
 from ..exceptions import ConvergenceWarning
-from ._datasets import make_circle, make_gauss, make_spiral, make_xor, split_train_test
-from ._features import PlaygroundFeatures
+from ._datasets import (
+    make_circle,
+    make_gauss,
+    make_multi_gauss,
+    make_plane,
+    make_spiral,
+    make_xor,
+    split_train_test,
+)
+from ._features import FEATURE_NAMES, PlaygroundFeatures
 from ._training import (
     count_parameters,
     data_loss,
     fit_with_curves,
     playground_classifier,
+    playground_regressor,
+    set_bias,
+    set_weight,
 )
 
 __all__ = ["SCENARIOS", "ScenarioResult", "run_scenario", "write_scenario"]
@@ -569,8 +584,291 @@ def zero_init(plots=True):
     )
 
 
+# --------------------------------------------------------------------------
+# exercise 1: what the features and the colours mean
+# --------------------------------------------------------------------------
+def features_and_colours(plots=True):
+    """Ex. 1. The seven input features and the colours: each input's picture."""
+    ticks = np.linspace(-6, 6, 101)
+    grid = np.column_stack([a.ravel() for a in np.meshgrid(ticks, ticks)])
+    values = PlaygroundFeatures(list(FEATURE_NAMES)).fit(grid).transform(grid)
+    metrics, lines = {}, []
+    for name, column in zip(FEATURE_NAMES, values.T, strict=True):
+        metrics[name] = {
+            "min": float(column.min()),
+            "max": float(column.max()),
+            # the share of the plane drawn in the darkest orange or blue
+            "saturated": float(np.mean(np.abs(column) >= 1)),
+        }
+        m = metrics[name]
+        lines.append(
+            f"{name:>7}: from {m['min']:.2f} to {m['max']:.2f}, darkest colour "
+            f"on {100 * m['saturated']:.0f} % of the square"
+        )
+    X_train, X_test, y_train, y_test = data = _data(make_circle)
+    model = _fit(
+        make_pipeline(
+            PlaygroundFeatures(list(FEATURE_NAMES)),
+            playground_classifier((), max_iter=100, random_state=0),
+        ),
+        X_train,
+        y_train,
+    )
+    inside = np.hypot(X_train[:, 0], X_train[:, 1]) < 2.5
+    metrics["inner_points_are_blue"] = bool(np.all(y_train[inside] == 1))
+    metrics["outer_points_are_orange"] = bool(np.all(y_train[~inside] == -1))
+    metrics["test_accuracy"] = float(model.score(X_test, y_test))
+    summary = (
+        "Colours: blue is +1, orange -1, light grey 0, on the fixed scale "
+        "[-1, 1] (values beyond are the darkest shade). A point's colour is "
+        "its label (the circle's inner points are blue, the ring's orange); a "
+        "picture's colour at (X1, X2) is what that input or neuron outputs "
+        "there. The seven inputs over the square [-6, 6]^2:\n"
+        + "\n".join(lines)
+        + "\nX1 and X2 are blue right of (above) the axis and saturate beyond 1; "
+        "X1^2 and X2^2 are never orange (a square is >= 0); X1X2 is blue in the "
+        "quadrants where X1 and X2 agree; the sines alternate every pi and "
+        "never saturate. With all seven inputs and no hidden layer the output "
+        f"colours the circle: test accuracy {metrics['test_accuracy']:.3f}."
+    )
+    figures = {}
+    if plots:
+        p = _plots()
+        figures["network"] = p.plot_network(
+            model, X_train, y_train, title="circle: the seven inputs, no hidden layer"
+        )
+        figures["output"] = p.plot_decision_boundary(
+            **_panel(model, data, "the output's colours and the points' labels")
+        )
+    return ScenarioResult(
+        "features_and_colours",
+        "what the features and colours mean",
+        summary,
+        metrics,
+        figures,
+    )
+
+
+# --------------------------------------------------------------------------
+# exercise 2: weights chosen by hand
+# --------------------------------------------------------------------------
+def _set_up(model, X, y):
+    """A fitted model to write weights into (one epoch on the data)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.partial_fit(X, y, classes=[-1, 1])
+
+
+def hand_weights(plots=True):
+    """Ex. 2. Weights and biases chosen by hand (set_weight, set_bias)."""
+    metrics, panels, lines = {}, [], []
+    # gauss: the clusters sit about (2, 2) (+1) and (-2, -2) (-1): X1 + X2
+    data = X_train, X_test, y_train, y_test = _data(make_gauss)
+    gauss = _set_up(playground_classifier((), random_state=0), X_train, y_train)
+    set_weight(gauss, 0, 0, 0, 1.0)  # X1 -> output
+    set_weight(gauss, 0, 1, 0, 1.0)  # X2 -> output
+    set_bias(gauss, 0, 0, 0.0)
+    metrics["gauss_accuracy"] = float(gauss.score(X_test, y_test))
+    metrics["gauss_loss"] = data_loss(gauss, X_test, y_test)
+    lines.append(
+        "gauss, o = tanh(X1 + X2): test accuracy "
+        f"{metrics['gauss_accuracy']:.3f}, loss {metrics['gauss_loss']:.2e}"
+    )
+    panels.append(_panel(gauss, data, "gauss: w = (1, 1), b = 0"))
+    # circle: inner points r < 2.5 (+1), the ring 3.5 < r < 5 (-1)
+    data = X_train, X_test, y_train, y_test = _data(make_circle)
+    circle = make_pipeline(
+        PlaygroundFeatures(["X1^2", "X2^2"]), playground_classifier((), random_state=0)
+    )
+    circle[0].fit(X_train)
+    _set_up(circle[-1], circle[0].transform(X_train), y_train)
+    set_weight(circle, 0, 0, 0, -1.0)
+    set_weight(circle, 0, 1, 0, -1.0)
+    set_bias(circle, 0, 0, 9.0)  # o = tanh(9 - r^2): the boundary r = 3
+    features_test = circle[0].transform(X_test)
+    metrics["circle_accuracy"] = float(circle.score(X_test, y_test))
+    metrics["circle_loss"] = data_loss(circle[-1], features_test, y_test)
+    for _ in range(20):  # training from there
+        circle[-1].partial_fit(circle[0].transform(X_train), y_train)
+    metrics["circle_loss_after_20_epochs"] = data_loss(
+        circle[-1], features_test, y_test
+    )
+    lines.append(
+        "circle, o = tanh(9 - X1^2 - X2^2): test accuracy "
+        f"{metrics['circle_accuracy']:.3f}, loss {metrics['circle_loss']:.2e}; "
+        "20 epochs of training from these weights: loss "
+        f"{metrics['circle_loss_after_20_epochs']:.2e}"
+    )
+    panels.append(_panel(circle, data, "circle: X1^2, X2^2 by hand"))
+    summary = (
+        "No training: the weights are set by hand, as in the Playground (click a "
+        "link or a bias and type a value): set_weight(model, layer, i, j, w) "
+        "and set_bias(model, layer, j, b) write into coefs_ and intercepts_, "
+        "which the next partial_fit trains from.\n"
+        + "\n".join(lines)
+        + "\nA straight line through the origin separates the two Gaussian "
+        "clusters; the circle of radius 3 separates the disc from the ring. "
+        "Training from a good start only sharpens the output (larger weights, "
+        "o closer to +-1)."
+    )
+    figures = {}
+    if plots:
+        figures["boundaries"] = _plots().plot_decision_boundaries(panels, ncols=2)
+    return ScenarioResult(
+        "hand_weights", "weights chosen by hand", summary, metrics, figures
+    )
+
+
+# --------------------------------------------------------------------------
+# regularisation: L1 switches useless features off
+# --------------------------------------------------------------------------
+def regularization(plots=True):
+    """L1 vs L2: the Playground's L1 sets useless inputs' weights to exactly 0."""
+    data = X_train, X_test, y_train, y_test = _data(make_circle)
+    metrics, panels, lines = {}, [], []
+    for name in ("none", "L1", "L2"):
+        rate = 0.0 if name == "none" else 0.01
+        model = _fit(
+            make_pipeline(
+                PlaygroundFeatures(list(FEATURE_NAMES)),
+                playground_classifier(
+                    (),
+                    regularization=name,
+                    regularization_rate=rate,
+                    max_iter=300,
+                    random_state=0,
+                ),
+            ),
+            X_train,
+            y_train,
+        )
+        w = model[-1].coefs_[0].ravel()
+        metrics[name] = {
+            "weights": dict(zip(FEATURE_NAMES, w.tolist(), strict=True)),
+            "zero_weights": [
+                f for f, v in zip(FEATURE_NAMES, w, strict=True) if v == 0
+            ],
+            "test_accuracy": float(model.score(X_test, y_test)),
+        }
+        m = metrics[name]
+        weights = ", ".join(f"{f} {v:+.3f}" for f, v in m["weights"].items())
+        lines.append(
+            f"{name} (rate {rate:g}): {weights}; exactly 0: "
+            f"{', '.join(m['zero_weights']) or 'none'}; test accuracy "
+            f"{m['test_accuracy']:.3f}"
+        )
+        panels.append(_panel(model, data, f"regularization {name}"))
+    summary = (
+        "Circle, all seven inputs, no hidden layer, 300 epochs, regularisation "
+        "rate 0.01 (the Playground's rate: alpha or l1 = rate x batch size):\n"
+        + "\n".join(lines)
+        + "\nOnly X1^2 and X2^2 matter for a circle. L1 moves every weight a "
+        "fixed step towards 0 and, as the Playground, sets a weight whose step "
+        "crosses 0 to exactly 0 for good: the useless inputs are switched off. "
+        "L2 shrinks every weight in proportion: small, never exactly 0."
+    )
+    figures = {}
+    if plots:
+        p = _plots()
+        figures["boundaries"] = p.plot_decision_boundaries(panels)
+        figures["network_L1"] = p.plot_network(
+            panels[1]["model"], X_train, y_train, title="L1: the dead links"
+        )
+    return ScenarioResult(
+        "regularization", "L1 vs L2 on useless inputs", summary, metrics, figures
+    )
+
+
+# --------------------------------------------------------------------------
+# regression
+# --------------------------------------------------------------------------
+def regression(plots=True):
+    """Regression: the plane needs no hidden layer, the Gaussians do."""
+    metrics, panels, lines = {}, [], []
+    for name, generator in (("plane", make_plane), ("multi_gauss", make_multi_gauss)):
+        X, y = generator(1200, random_state=0)  # the Playground's 1200 points
+        data = X_train, X_test, y_train, y_test = split_train_test(
+            X, y, train_fraction=0.5, random_state=0
+        )
+        for hidden in ((), (8, 8)):
+            model = _fit(
+                playground_regressor(hidden, max_iter=200, random_state=0),
+                X_train,
+                y_train,
+            )
+            key = f"{name}_{'-'.join(map(str, hidden)) or 'linear'}"
+            metrics[key] = data_loss(model, X_test, y_test)
+            lines.append(f"{name}, hidden {hidden}: test loss {metrics[key]:.2e}")
+            panels.append(_panel(model, data, f"{name}, hidden {hidden}"))
+    summary = (
+        "Regression (the Playground's problem type): a linear output and the "
+        "loss (o - t)^2 / 2; 1200 points, 200 epochs:\n"
+        + "\n".join(lines)
+        + "\nThe plane's target is linear in X1, X2: no hidden layer fits it "
+        "exactly. The Gaussians' bumps are not: a linear model leaves a large "
+        "loss, two hidden layers of 8 bring it down."
+    )
+    figures = {}
+    if plots:
+        figures["surfaces"] = _plots().plot_decision_boundaries(panels, ncols=2)
+    return ScenarioResult(
+        "regression", "regression: plane and Gaussians", summary, metrics, figures
+    )
+
+
+# --------------------------------------------------------------------------
+# the sin features on the spiral
+# --------------------------------------------------------------------------
+SIN_FEATURE_SETS = {
+    "X1, X2": ["X1", "X2"],
+    "+ sin": ["X1", "X2", "sin(X1)", "sin(X2)"],
+    "all seven": list(FEATURE_NAMES),
+}
+
+
+def sin_features(plots=True):
+    """Spiral with 8-8 neurons: the sin features make it learnable."""
+    data = X_train, X_test, y_train, y_test = _data(make_spiral)
+    metrics, panels, lines = {}, [], []
+    for label, features in SIN_FEATURE_SETS.items():
+        scores, first = [], None
+        for seed in range(3):
+            model = _fit(
+                make_pipeline(
+                    PlaygroundFeatures(features),
+                    playground_classifier((8, 8), max_iter=500, random_state=seed),
+                ),
+                X_train,
+                y_train,
+            )
+            scores.append(float(model.score(X_test, y_test)))
+            first = model if first is None else first
+        metrics[label] = scores
+        lines.append(
+            f"{label}: test accuracy over 3 seeds "
+            + ", ".join(f"{s:.3f}" for s in scores)
+        )
+        panels.append(_panel(first, data, f"spiral, 8-8, {label}"))
+    summary = (
+        "Spiral (noise 0), two hidden layers of 8 (the Playground's widest), "
+        "500 epochs:\n"
+        + "\n".join(lines)
+        + "\nFrom X1, X2 alone the network must build the turns of the arms "
+        "itself and mostly fails; sin(X1) and sin(X2) already oscillate across "
+        "the plane, and with them the same small network follows the spiral."
+    )
+    figures = {}
+    if plots:
+        figures["boundaries"] = _plots().plot_decision_boundaries(panels)
+    return ScenarioResult(
+        "sin_features", "spiral: the sin features", summary, metrics, figures
+    )
+
+
 #: Scenario name -> function ``(plots=True) -> ScenarioResult``, in course order.
 SCENARIOS = {
+    "features_and_colours": features_and_colours,
+    "hand_weights": hand_weights,
     "logistic_regression": logistic_regression,
     "noisy_gauss_runs": noisy_gauss_runs,
     "xor_features": xor_features,
@@ -580,6 +878,9 @@ SCENARIOS = {
     "layer_features": layer_features,
     "sgd_hyperparameters": sgd_hyperparameters,
     "zero_init": zero_init,
+    "regularization": regularization,
+    "regression": regression,
+    "sin_features": sin_features,
 }
 
 
