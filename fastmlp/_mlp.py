@@ -43,6 +43,7 @@ from ._config import get_config
 from ._params import (
     CLASSIFIER_CONSTRAINTS,
     MLP_CONSTRAINTS,
+    Interval,
     Options,
     validate_params,
 )
@@ -188,6 +189,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         lr_schedule: str | None = None,
         lr_warmup: float | None = None,
         weight_decay: float = 0.0,
+        dropout: float | tuple = 0.0,
     ) -> None:
         self.activation = activation
         self.solver = solver
@@ -220,6 +222,7 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
         self.lr_schedule = lr_schedule
         self.lr_warmup = lr_warmup
         self.weight_decay = weight_decay
+        self.dropout = dropout
 
     # ------------------------------------------------------------------
     # parameters and state
@@ -242,6 +245,20 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
                 "lr_warmup is the warm-up share of lr_schedule='warmup_cosine' "
                 f"or 'one_cycle'; got lr_schedule={self.lr_schedule!r}. Set "
                 "lr_warmup=None or choose one of those schedules."
+            )
+        if isinstance(self.dropout, tuple | list):
+            for rate in self.dropout:
+                if not Interval(numbers.Real, 0, 1, "left").accepts(rate):
+                    raise ValueError(
+                        "Each rate in dropout must be a float in [0, 1); got "
+                        f"{rate!r} in {self.dropout!r}."
+                    )
+        if self.solver not in _STOCHASTIC_SOLVERS and (
+            self._dropout_rates(len(sizes)) is not None
+        ):
+            raise ValueError(
+                "dropout trains with the stochastic solvers 'sgd' and 'adam' "
+                f"(each epoch draws new masks); got solver={self.solver!r}."
             )
         if self.weight_decay and self.solver not in _STOCHASTIC_SOLVERS:
             raise ValueError(
@@ -415,7 +432,23 @@ class BaseFastMLP(*_CALLBACK_BASES, BaseEstimator):  # type: ignore[misc]
                 "weight_decay runs on the CPU only: the CUDA epoch has no "
                 "decoupled weight decay."
             )
+        if self._dropout_rates(len(self._hidden_sizes())) is not None:
+            return "dropout runs on the CPU only: the CUDA epoch has no dropout."
         return None
+
+    def _dropout_rates(self, n_hidden):
+        """``dropout`` as one rate per hidden layer; None if all are 0."""
+        rates = self.dropout
+        if isinstance(rates, tuple | list):
+            rates = [float(r) for r in rates]
+            if len(rates) != n_hidden:
+                raise ValueError(
+                    f"dropout holds {len(rates)} rates; the network has {n_hidden} "
+                    "hidden layers: give one rate per hidden layer, or one float."
+                )
+        else:
+            rates = [float(rates)] * n_hidden
+        return rates if any(rates) else None
 
     def _training_targets(self, Y):
         """The targets the loss sees (the classifier's ``label_smoothing``)."""
@@ -808,6 +841,14 @@ _COMMON_DOC = """
         (scheduled, if ``lr_schedule`` is set), as PyTorch's ``AdamW`` applies
         it. Not part of the loss; trains on the CPU. 0 is scikit-learn's
         behaviour.
+    dropout : float in [0, 1) or tuple of them, default=0.0
+        Inverted dropout on the hidden layers' outputs while training with
+        'sgd' or 'adam': one rate for every hidden layer, or one per hidden
+        layer. Each unit of each training row is dropped with that
+        probability and the kept ones are divided by ``1 - rate``; prediction
+        uses the whole network. The masks come from ``random_state`` (one
+        draw per epoch; the same seed gives the same fit, bit for bit).
+        Trains on the CPU. 0 is scikit-learn's behaviour.
 """
 
 _ATTR_DOC = """
@@ -924,6 +965,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
         lr_schedule: str | None = None,
         lr_warmup: float | None = None,
         weight_decay: float = 0.0,
+        dropout: float | tuple = 0.0,
         class_weight: dict | list | str | None = None,
         label_smoothing: float = 0.0,
     ) -> None:
@@ -961,6 +1003,7 @@ class FastMLPClassifier(ClassifierMixin, BaseFastMLP):
             lr_schedule=lr_schedule,
             lr_warmup=lr_warmup,
             weight_decay=weight_decay,
+            dropout=dropout,
         )
 
     _constraints = CLASSIFIER_CONSTRAINTS
@@ -1283,6 +1326,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
         lr_schedule: str | None = None,
         lr_warmup: float | None = None,
         weight_decay: float = 0.0,
+        dropout: float | tuple = 0.0,
     ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1316,6 +1360,7 @@ class FastMLPRegressor(RegressorMixin, BaseFastMLP):
             lr_schedule=lr_schedule,
             lr_warmup=lr_warmup,
             weight_decay=weight_decay,
+            dropout=dropout,
         )
 
     _score_function = staticmethod(r2_score)

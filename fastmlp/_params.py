@@ -207,6 +207,7 @@ MLP_CONSTRAINTS = {
     "lr_schedule": [Options({"cosine", "warmup_cosine", "one_cycle"}), NoneValue()],
     "lr_warmup": [Interval(Real, 0, 1, "left"), NoneValue()],
     "weight_decay": [Interval(Real, 0, None, "left")],
+    "dropout": [Interval(Real, 0, 1, "left"), InstanceOf(tuple), InstanceOf(list)],
 }
 
 #: The classifier's own: ``class_weight`` as scikit-learn's forests take it.

@@ -92,8 +92,10 @@ train_epoch(X, Y, sw, sample_idx, seed, params, grads, layer_sizes,
     Returns scikit-learn's epoch loss ``sum_b(batch_loss_b * m_b) / n``.
     The CPU backend takes fastmlp's own options by keyword (default: none):
     ``weight_decay`` (decoupled, AdamW/SGDW: ``W *= 1 - lr * weight_decay``
-    on the coefficients before each step); the engine passes them only when
-    set and trains such fits on the CPU.
+    on the coefficients before each step), ``dropout`` (one rate per hidden
+    layer) with ``dropout_seed`` (inverted dropout, counter-based masks:
+    ``kernels/cpu/dropout.py``); the engine passes them only when set and
+    trains such fits on the CPU.
 
 Sparse input (optional: :data:`SPARSE_KERNEL_NAMES`)
 ----------------------------------------------------

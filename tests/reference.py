@@ -296,6 +296,35 @@ def ref_forward(X, params, layer_sizes, hidden_activation, output_activation):
     )[-1]
 
 
+def ref_mix64(z):
+    """SplitMix64's finaliser on uint64 values (wrapping arithmetic)."""
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def ref_dropout_masks(seed, start, m, hidden_widths, rates):
+    """Inverted-dropout scales ``(m, width_h)`` per hidden layer: 0 for a
+    dropped unit, ``1 / (1 - p)`` for a kept one, for rows ``start ..
+    start + m`` of an epoch with ``seed`` (the counters of
+    ``kernels/cpu/dropout.py``)."""
+    W = int(sum(hidden_widths))
+    base = ref_mix64(np.uint64(seed))
+    masks, offset = [], 0
+    for width, p in zip(hidden_widths, rates, strict=True):
+        rows = np.arange(start, start + m, dtype=np.uint64)[:, None]
+        units = np.arange(offset, offset + width, dtype=np.uint64)[None, :]
+        with np.errstate(over="ignore"):
+            counters = base + rows * np.uint64(W) + units
+        u = ref_mix64(counters) >> np.uint64(11)
+        keep = u >= np.uint64(p * 2.0**53)
+        masks.append(np.where(keep, 1.0 / (1.0 - p), 0.0))
+        offset += width
+    return masks
+
+
 def ref_loss_grad(
     X,
     Y,
@@ -307,6 +336,7 @@ def ref_loss_grad(
     loss,
     alpha,
     l1=0.0,
+    masks=None,
 ):
     """scikit-learn's ``_backprop`` on ``X`` as one batch, plus fastmlp's L1.
 
@@ -319,12 +349,25 @@ def ref_loss_grad(
         D_L = (P - Y) * sw,  D_{l-1} = (D_l @ W_l.T) * f'(A_l)
 
     with ``sw_sum = sum(sw)`` (``n`` rows when ``sw`` is empty); ``l1 = 0`` is
-    scikit-learn exactly.
+    scikit-learn exactly. ``masks`` (one ``(n, width)`` array of scales per
+    hidden layer, :func:`ref_dropout_masks`) is inverted dropout, textbook:
+    ``A_l = f(Z_l) * mask_l`` feeds layer ``l + 1`` and its gradient, and
+    ``D_{l-1} = (D_l @ W_l.T) * mask * f'(f(Z))``.
     """
-    coefs, _ = unpack_params(params, layer_sizes)
-    activations = ref_forward_activations(
-        X, params, layer_sizes, hidden_activation, output_activation
-    )
+    coefs, intercepts = unpack_params(params, layer_sizes)
+    if masks is None:
+        activations = ref_forward_activations(
+            X, params, layer_sizes, hidden_activation, output_activation
+        )
+        undropped = activations
+    else:
+        activations, undropped = [X], [X]
+        for i in range(len(coefs)):
+            last = i == len(coefs) - 1
+            code = output_activation if last else hidden_activation
+            out = ref_dense_forward(activations[-1], coefs[i], intercepts[i], code)
+            undropped.append(out)
+            activations.append(out if last else out * masks[i])
     delta, weighted_loss_sum = ref_loss_output_delta(activations[-1], Y, sw, loss)
     sw_sum = float(X.shape[0]) if sw.shape[0] == 0 else float(np.sum(sw))
 
@@ -344,7 +387,15 @@ def ref_loss_grad(
         coef_grads[i][...] = gW
         intercept_grads[i][...] = gb
         if i > 0:
-            delta = ref_hidden_delta(delta, coefs[i], activations[i], hidden_activation)
+            if masks is None:
+                delta = ref_hidden_delta(
+                    delta, coefs[i], activations[i], hidden_activation
+                )
+            else:
+                delta = (delta @ coefs[i].T) * masks[i - 1]
+                delta = delta * ref_activation_derivative(
+                    undropped[i], hidden_activation
+                )
     return float(total_loss), grads
 
 
@@ -365,6 +416,8 @@ def ref_train_epoch(
     opt_v,
     step,
     weight_decay=0.0,
+    dropout=None,
+    dropout_seed=0,
 ):
     """One epoch of scikit-learn's ``_fit_stochastic`` in the order ``sample_idx``.
 
@@ -376,7 +429,9 @@ def ref_train_epoch(
     the optimizer steps (Adam's ``t`` is incremented before use). A nonzero
     ``weight_decay`` is decoupled weight decay as PyTorch's AdamW applies it,
     on the coefficients only: ``W *= 1 - lr * weight_decay`` after the
-    gradient and before the step (the same for sgd).
+    gradient and before the step (the same for sgd). ``dropout`` (one rate
+    per hidden layer) applies :func:`ref_dropout_masks` of ``dropout_seed``
+    to each batch's rows (their positions in the epoch).
 
     Returns ``(epoch_loss, params, opt_m, opt_v, step)`` where
     ``epoch_loss = sum_b batch_loss_b * len_b / n``.
@@ -395,6 +450,12 @@ def ref_train_epoch(
     for batch in gen_batches(n_samples, batch_size):
         idx = sample_idx[batch]
         sw_batch = sw if sw.shape[0] == 0 else sw[idx]
+        masks = None
+        if dropout is not None:
+            masks = ref_dropout_masks(
+                dropout_seed, batch.start, batch.stop - batch.start,
+                list(layer_sizes[1:-1]), list(dropout),
+            )  # fmt: skip
         batch_loss, grads = ref_loss_grad(
             X[idx],
             Y[idx],
@@ -406,6 +467,7 @@ def ref_train_epoch(
             loss,
             alpha,
             l1,
+            masks,
         )
         accumulated_loss += batch_loss * (batch.stop - batch.start)
         if weight_decay:

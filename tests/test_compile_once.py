@@ -71,6 +71,8 @@ def test_every_configuration_runs_on_the_skeletons_of_the_first(digits):
     others += [
         FastMLPClassifier((4,), weight_decay=1e-2, max_iter=2),
         FastMLPClassifier((20,), label_smoothing=0.1, lr_schedule="cosine", max_iter=2),
+        FastMLPClassifier((20, 10), dropout=(0.2, 0.1), max_iter=2),
+        FastMLPClassifier((4,), solver="sgd", dropout=0.3, max_iter=2),
     ]
     others += [
         FastMLPClassifier((20,), l1=1e-3, max_iter=2),
@@ -79,6 +81,7 @@ def test_every_configuration_runs_on_the_skeletons_of_the_first(digits):
     fit_all(others, X, y)
     fit_all(others[:3], X, y % 2)  # binary: logistic output, binary log loss
     fit_all(others[:3], sp.csr_matrix(X), y)
+    fit_all([FastMLPClassifier((20,), dropout=0.2, max_iter=2)], sp.csr_matrix(X), y)
     fit_all(
         [FastMLPRegressor(hidden_layer_sizes=h, max_iter=2) for h in [(20,), (4,)]],
         X,

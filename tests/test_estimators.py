@@ -279,6 +279,7 @@ OWN_OPTIONS = {
     "lr_schedule": None,
     "lr_warmup": None,
     "weight_decay": 0.0,
+    "dropout": 0.0,
 }
 CLASSIFIER_OPTIONS = {"class_weight": None, "label_smoothing": 0.0}
 

@@ -1,10 +1,11 @@
 """Regularisation beyond scikit-learn's: decoupled ``weight_decay`` (AdamW,
-SGDW) and the classifier's ``label_smoothing``."""
+SGDW), the classifier's ``label_smoothing`` and ``dropout``."""
 
 import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from fastmlp.kernels import (
     ACTIVATION_CODES,
     ADAM,
@@ -15,7 +16,12 @@ from fastmlp.kernels import (
     param_layout,
     workspace_size,
 )
-from reference import ref_train_epoch
+from reference import (
+    ref_dropout_masks,
+    ref_forward,
+    ref_loss_grad,
+    ref_train_epoch,
+)
 from sklearn.datasets import (
     load_iris,
     make_classification,
@@ -48,10 +54,10 @@ def run_epoch(X, Y, params, layer_sizes, hidden, solver, hyper, batch, **options
     got = params.copy()
     size = workspace_size(layer_sizes, batch)
     loss = cpu.train_epoch(
-        X, Y, np.empty(0, X.dtype), np.arange(X.shape[0], dtype=np.int64), -1, got,
+        X, Y, np.empty(0, Y.dtype), np.arange(Y.shape[0], dtype=np.int64), -1, got,
         np.empty_like(got), layer_sizes, hidden, SOFTMAX, LOG_LOSS, batch, solver,
         hyper, np.zeros_like(got), np.zeros_like(got), np.zeros(1, np.int64),
-        np.empty(size, X.dtype), np.empty(size, X.dtype), **options,
+        np.empty(size, Y.dtype), np.empty(size, Y.dtype), **options,
     )  # fmt: skip
     return loss, got
 
@@ -235,3 +241,144 @@ def test_label_smoothing_is_validated():
     with pytest.raises(ValueError, match="'label_smoothing' parameter"):
         FastMLPClassifier(label_smoothing=1.0).fit(X, y)
     assert "label_smoothing" not in FastMLPRegressor().get_params()
+
+
+# --------------------------------------------------------------------------
+# dropout
+# --------------------------------------------------------------------------
+def test_oracle_dropout_gradient_is_the_finite_difference():
+    """With the masks fixed the dropped network is a function of the
+    weights; the oracle's gradient of it is checked by central differences."""
+    X, Y, params, sizes = small_net(3, [5, 4], 3, np.float64, n=7)
+    masks = ref_dropout_masks(3, 0, 7, [5, 4], [0.5, 0.25])
+    assert all(((m == 0) | (m > 1)).all() for m in masks)
+    args = (X, Y, np.empty(0), None, sizes, TANH, SOFTMAX, LOG_LOSS, 1e-3, 0.0, masks)
+
+    def loss_at(p):
+        return ref_loss_grad(*args[:3], p, *args[4:])[0]
+
+    _, grad = ref_loss_grad(*args[:3], params, *args[4:])
+    h = 1e-6
+    fd = np.array(
+        [
+            (loss_at(params + h * e) - loss_at(params - h * e)) / (2 * h)
+            for e in np.eye(params.size)
+        ]
+    )
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_masks_drop_the_rate_and_depend_on_seed_row_and_unit():
+    masks = ref_dropout_masks(11, 0, 4000, [50, 30], [0.3, 0.0])
+    assert (masks[0] == 0).mean() == pytest.approx(0.3, abs=0.01)
+    assert (masks[1] == 1.0).all()
+    again = ref_dropout_masks(11, 2000, 2000, [50, 30], [0.3, 0.0])
+    np.testing.assert_array_equal(again[0], masks[0][2000:])  # rows by position
+    other = ref_dropout_masks(12, 0, 4000, [50, 30], [0.3, 0.0])
+    assert (other[0] != masks[0]).mean() > 0.3
+
+
+@pytest.mark.parametrize("hidden_sizes", [[7, 6], [3, 4]], ids=["general", "narrow"])
+@pytest.mark.parametrize("solver", [SGD, ADAM], ids=["sgd", "adam"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "selu", "identity"])
+@pytest.mark.parametrize("rates", [(0.5, 0.2), (0.0, 0.4)], ids=["both", "second"])
+def test_dropout_epoch_matches_oracle(rates, activation, dtype, solver, hidden_sizes):
+    X, Y, params, sizes = small_net(3, hidden_sizes, 3, dtype)
+    code = ACTIVATION_CODES[activation]
+    hyper = np.array([0.05, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-3, 0.0], dtype=dtype)
+    drop = np.array(rates)
+    loss, got = run_epoch(
+        X, Y, params, sizes, code, solver, hyper, 8, dropout=drop, dropout_seed=5
+    )
+    ref_loss, ref_params, *_ = ref_train_epoch(
+        X, Y, np.empty(0, dtype), np.arange(X.shape[0]), params, sizes, code,
+        SOFTMAX, LOG_LOSS, 8, solver, hyper, np.zeros_like(params),
+        np.zeros_like(params), 0, dropout=rates, dropout_seed=5,
+    )  # fmt: skip
+    np.testing.assert_allclose(loss, ref_loss, rtol=RTOL[dtype] * 10)
+    np.testing.assert_allclose(got, ref_params, rtol=RTOL[dtype] * 10, atol=1e-6)
+    _, plain = run_epoch(X, Y, params, sizes, code, solver, hyper, 8)
+    assert not np.allclose(got, plain)
+
+
+def test_dropout_epoch_on_csr_input_equals_dense():
+    X, Y, params, sizes = small_net(6, [9], 3, np.float64)
+    X[X < 0.3] = 0.0
+    hyper = np.array([0.05, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-3, 0.0])
+    kw = dict(dropout=np.array([0.3]), dropout_seed=9)
+    dense_loss, dense = run_epoch(X, Y, params, sizes, RELU, ADAM, hyper, 8, **kw)
+    A = sp.csr_matrix(X)
+    csr = (A.indptr, A.indices, A.data)
+    csr_loss, got = run_epoch(csr, Y, params, sizes, RELU, ADAM, hyper, 8, **kw)
+    np.testing.assert_allclose(got, dense, rtol=1e-12, atol=1e-14)
+    assert csr_loss == pytest.approx(dense_loss, rel=1e-12)
+
+
+@ignore_convergence
+def test_dropout_fit_is_the_oracle_with_masks_from_random_state():
+    """One epoch of a fit: weights from random_state, then one draw for the
+    epoch's masks (shuffle off: no shuffle draw), then the oracle's epoch."""
+    X, y = make_classification(n_samples=40, n_features=5, n_classes=3,
+                               n_informative=3, random_state=0)  # fmt: skip
+    clf = FastMLPClassifier(
+        (6, 5), dropout=(0.3, 0.1), max_iter=1, shuffle=False, batch_size=16,
+        random_state=0, learning_rate_init=0.05,
+    ).fit(X, y)  # fmt: skip
+    sizes = np.array([5, 6, 5, 3], dtype=np.int64)
+    rs = check_random_state(0)
+    init = _engine.initial_params("glorot", list(sizes), "relu", rs, np.float64)
+    seed = rs.randint(0, 2**31 - 1)
+    hyper = np.array([0.05, 0.9, 1.0, 0.9, 0.999, 1e-8, 1e-4, 0.0])
+    ref_loss, ref_params, *_ = ref_train_epoch(
+        X, np.eye(3)[y], np.empty(0), np.arange(40), init, sizes, RELU, SOFTMAX,
+        LOG_LOSS, 16, ADAM, hyper, np.zeros_like(init), np.zeros_like(init), 0,
+        dropout=(0.3, 0.1), dropout_seed=seed,
+    )  # fmt: skip
+    np.testing.assert_allclose(clf._packed, ref_params, rtol=1e-10, atol=1e-13)
+    assert clf.loss_ == pytest.approx(ref_loss, rel=1e-10)
+    # off at predict: the network as is
+    np.testing.assert_allclose(
+        clf.predict_proba(X),
+        ref_forward(X, clf._packed, sizes, RELU, SOFTMAX),
+        rtol=1e-12,
+    )
+
+
+@ignore_convergence
+def test_dropout_fits_are_bitwise_reproducible():
+    X, y = load_iris(return_X_y=True)
+    kw = dict(dropout=0.3, max_iter=20, learning_rate_init=0.01)
+    a = FastMLPClassifier((16, 16), random_state=3, **kw).fit(X, y)
+    b = FastMLPClassifier((16, 16), random_state=3, **kw).fit(X, y)
+    assert_bitwise_equal(a, b)
+    assert a.loss_curve_ == b.loss_curve_
+    c = FastMLPClassifier((16, 16), random_state=4, **kw).fit(X, y)
+    assert not np.array_equal(a.coefs_[1], c.coefs_[1])
+    # a rate of 0 everywhere is no dropout: scikit-learn's fit, bitwise
+    plain = FastMLPClassifier(
+        (16, 16), random_state=3, max_iter=20, learning_rate_init=0.01
+    )
+    zero = FastMLPClassifier(
+        (16, 16),
+        random_state=3,
+        max_iter=20,
+        learning_rate_init=0.01,
+        dropout=(0.0, 0.0),
+    )
+    assert_bitwise_equal(plain.fit(X, y), zero.fit(X, y))
+
+
+def test_dropout_is_validated():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="one rate per hidden layer"):
+        FastMLPClassifier((4, 4), dropout=(0.1,)).fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"Each rate in dropout must be a float in \[0, 1\)"
+    ):
+        FastMLPClassifier((4,), dropout=(1.0,)).fit(X, y)
+    with pytest.raises(ValueError, match="'dropout' parameter"):
+        FastMLPClassifier(dropout=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="stochastic solvers"):
+        FastMLPRegressor(solver="lbfgs", dropout=0.1).fit(X, y)
+    assert "CPU only" in FastMLPClassifier(dropout=0.1)._cpu_only_reason()

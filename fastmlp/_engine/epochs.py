@@ -144,8 +144,9 @@ class EpochRunner:
                 "training with the tiled GPU kernels."
             )
 
-    def run(self, params, grads, state, hyper, seed):
-        """One epoch; returns scikit-learn's epoch loss."""
+    def run(self, params, grads, state, hyper, seed, dropout_seed=None):
+        """One epoch; returns scikit-learn's epoch loss. ``dropout_seed``
+        (with a ``dropout`` option) seeds this epoch's dropout masks."""
         if self._resident is None:
             up = self.backend.to_device
             self._resident = (up(params), up(grads), up(state.m), up(state.v))
@@ -172,14 +173,17 @@ class EpochRunner:
         # slow late epochs of long fits several times over.
         enter = getattr(self.backend, "flush_denormals_enter", None)
         saved = enter() if enter is not None else None
+        options = self.options
+        if dropout_seed is not None:
+            options = {**options, "dropout_seed": dropout_seed}
         try:
             if self.csr is not None:
                 loss = self.backend.train_epoch_sparse(
-                    *self.csr, self.Y, self.sw, *common, **self.options
+                    *self.csr, self.Y, self.sw, *common, **options
                 )
             else:
                 loss = self.backend.train_epoch(
-                    self.X, self.Y, self.sw, *common, **self.options
+                    self.X, self.Y, self.sw, *common, **options
                 )
         finally:
             if saved is not None:

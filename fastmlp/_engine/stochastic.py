@@ -40,12 +40,15 @@ def start_optimizer(est, params, incremental):
     return est._optimizer
 
 
-def training_options(est):
+def training_options(est, layer_units):
     """The epoch's options beyond scikit-learn's, only those set (so a
     scikit-learn configuration calls the backend exactly as before)."""
     options = {}
     if getattr(est, "weight_decay", 0.0):
         options["weight_decay"] = float(est.weight_decay)
+    rates = est._dropout_rates(len(layer_units) - 2)
+    if rates is not None:
+        options["dropout"] = np.array(rates, dtype=np.float64)
     return options
 
 
@@ -140,7 +143,7 @@ def fit_stochastic(
         est._loss_code(),
         batch_size,
         verbose=est.verbose,
-        options=training_options(est),
+        options=training_options(est, layer_units),
     )
     grads = np.empty_like(params)
     dtype = params.dtype.type
@@ -171,8 +174,12 @@ def fit_stochastic(
                 seed = (
                     int(est._random_state.randint(0, 2**31 - 1)) if est.shuffle else -1
                 )
+                # dropout's masks: one more draw per epoch, after the shuffle's
+                masks = {}
+                if "dropout" in runner.options:
+                    masks["dropout_seed"] = int(est._random_state.randint(0, 2**31 - 1))
                 backup = params.copy() if strict else None
-                loss = runner.run(params, grads, opt, hyper, seed)
+                loss = runner.run(params, grads, opt, hyper, seed, **masks)
                 if strict and not np.isfinite(loss):
                     # Keep the last finite weights: nothing the user had is lost.
                     params[:] = backup

@@ -14,6 +14,7 @@ from numba.extending import overload
 
 from .._cache import njit
 from ._common import ADAM, ELU, JIT_OPTIONS, LEAKY_RELU, SELU
+from .dropout import dropout_backward, dropout_base, dropout_forward
 from .gemm import blas_nn, blas_nt, blas_tn
 from .layers import _bias_grad, _grad_epilogue, sparse_product, sparse_product_tn
 from .losses import _add_l1_sign, _sum_abs, _sum_squares
@@ -61,6 +62,9 @@ def _batch_loss_grad(
     delta_buf,
     l1,
     fns,
+    dropout,
+    dropout_seed,
+    start,
 ):
     """Forward, loss and backward for one batch of m rows; returns the loss.
 
@@ -80,6 +84,11 @@ def _batch_loss_grad(
     passed in because the optimizer computed it in its own pass. A nonzero
     ``l1`` adds ``l1 * sum|W| / sw_sum`` to the loss and ``l1 * sign(W) /
     sw_sum`` to the coefficient gradients (``sign(0) = 0``).
+
+    ``dropout`` (float64, one rate per hidden layer, or empty for none) drops
+    hidden units with :mod:`.dropout`'s masks of the epoch's ``dropout_seed``
+    for rows ``start ..`` of the epoch: the masked, rescaled outputs feed the
+    next layer and its gradient, and the backward pass applies the same masks.
     """
     raise NotImplementedError("only inside numba-compiled code")
 
@@ -107,6 +116,9 @@ def _ov_batch_loss_grad(
     delta_buf,
     l1,
     fns,
+    dropout,
+    dropout_seed,
+    start,
 ):
     def impl(
         csr,
@@ -127,15 +139,24 @@ def _ov_batch_loss_grad(
         delta_buf,
         l1,
         fns,
+        dropout,
+        dropout_seed,
+        start,
     ):
         indptr, indices, data = csr
         sparse = indptr.shape[0] > 0
         m = rows.shape[0]
         n_layers = layer_sizes.shape[0] - 1
         use_l1 = l1 != 0.0
+        use_dropout = dropout.shape[0] > 0
+        width = 0  # summed hidden widths: the units of a row's masks
+        for l in range(1, n_layers):
+            width += layer_sizes[l]
+        base = dropout_base(dropout_seed, start, width)
 
         # forward: layer l's output lives in slot l + 1 of act_buf
         A = Xb
+        unit = 0  # first unit of hidden layer l in a row's masks
         for l in range(n_layers):
             fi = layer_sizes[l]
             fo = layer_sizes[l + 1]
@@ -148,6 +169,10 @@ def _ov_batch_loss_grad(
                 blas_nn(A, W, Z)
             f = fns[OUTPUT] if l == n_layers - 1 else fns[HIDDEN]
             call_void(f, (Z, b, m, fo, FORWARD))
+            if use_dropout and l < n_layers - 1:
+                if dropout[l] > 0.0:
+                    dropout_forward(Z, m, fo, base, width, unit, dropout[l])
+                unit += fo
             A = Z
 
         if swb.shape[0] > 0:
@@ -190,6 +215,14 @@ def _ov_batch_loss_grad(
             if l > 0:
                 D_prev = as_matrix(delta_buf, cap * slot_off[l], m, fi)
                 blas_nt(D, W, D_prev)
+                if use_dropout:
+                    unit -= fi  # hidden layer l - 1, whose output is A_in
+                    if dropout[l - 1] > 0.0:
+                        # A_in's writable view (A_in's type is Xb's, read-only)
+                        A_h = as_matrix(act_buf, cap * slot_off[l], m, fi)
+                        dropout_backward(
+                            A_h, D_prev, m, fi, base, width, unit, dropout[l - 1]
+                        )
                 if fns[DERIVATIVE] != 0:
                     call_void(fns[DERIVATIVE], (A_in, D_prev, m, fi, BACKWARD))
                 D = D_prev
@@ -243,6 +276,9 @@ def loss_grad_skeleton(
         delta_buf,
         l1,
         fns,
+        np.empty(0, np.float64),  # no dropout
+        np.int64(0),
+        np.int64(0),
     )
 
 
@@ -326,6 +362,8 @@ def train_epoch_skeleton(
     slot_off,
     fns,
     weight_decay,
+    dropout,
+    dropout_seed,
 ):
     """The compiled epoch (see :func:`train_epoch`); one per dtype, dense or
     CSR ``X``, whatever the configuration (its pieces are ``fns``)."""
@@ -354,7 +392,7 @@ def train_epoch_skeleton(
         borrow(icpt_off),
         borrow(slot_off),
     )
-    fns = borrow(fns)
+    fns, dropout = borrow(fns), borrow(dropout)
 
     n_coef = icpt_off[0]
     # float64 as loss_grad_skeleton's: one compiled batch (float() keeps float32)
@@ -393,6 +431,9 @@ def train_epoch_skeleton(
             delta_buf,
             l1,
             fns,
+            dropout,
+            dropout_seed,
+            np.int64(start),
         )
         accumulated += batch_loss * m
         if solver == ADAM:
@@ -408,6 +449,10 @@ def train_epoch_skeleton(
             (params, grads, opt_m, opt_v, params.shape[0], n_coef, hyper, step[0]),
         )
     return accumulated / n
+
+
+#: ``dropout`` when there is none (one array: no allocation per epoch)
+_NO_DROPOUT = np.empty(0, np.float64)
 
 
 def check_hyper(hyper):
@@ -441,6 +486,8 @@ def train_epoch(
     act_buf,
     delta_buf,
     weight_decay=0.0,
+    dropout=None,
+    dropout_seed=0,
 ):
     """One epoch of minibatch training in one call; returns the epoch loss.
 
@@ -455,8 +502,10 @@ def train_epoch(
     ``act_buf``/``delta_buf`` hold ``batch_size * sum(layer_sizes)`` entries
     each. ``weight_decay`` (CPU only, default 0) is decoupled weight decay
     (AdamW, SGDW): before each step ``W *= 1 - lr * weight_decay`` on the
-    coefficients (not the intercepts); a nonzero one trains in the general
-    epoch.
+    coefficients (not the intercepts). ``dropout`` (CPU only; float64, one
+    rate in [0, 1) per hidden layer, or None) is inverted dropout with the
+    counter-based masks of :mod:`.dropout` for the epoch's ``dropout_seed``
+    (int, >= 0). Either trains in the general epoch.
 
     Runs :func:`train_epoch_skeleton` (or, for networks at most 8 units wide,
     the narrow epoch) with this configuration's pieces: shuffle, gather,
@@ -471,7 +520,16 @@ def train_epoch(
     # the narrow epoch's run-time switch knows scikit-learn's activations only
     piece_only = int(hidden_activation) in (LEAKY_RELU, ELU, SELU)
     # the narrow epoch steps its padded copies itself, without weight decay
-    general = csr or piece_only or weight_decay != 0.0
+    if dropout is None:
+        dropout = _NO_DROPOUT
+    else:  # a writable float64 copy: the one compiled type
+        dropout = np.array(dropout, dtype=np.float64).reshape(-1)
+    if dropout.shape[0] and dropout.shape[0] != len(layer_sizes) - 2:
+        raise ValueError(
+            f"dropout must hold one rate per hidden layer ({len(layer_sizes) - 2}), "
+            f"got {dropout.shape[0]}"
+        )
+    general = csr or piece_only or weight_decay != 0.0 or dropout.shape[0] > 0
     lanes = 0 if general else narrow_lanes(layer_sizes)
     if hyper[7] < 0 and not lanes:
         raise ValueError(
@@ -532,14 +590,17 @@ def train_epoch(
         slot_off,
         fns,
         float(weight_decay),
+        dropout,
+        int(dropout_seed),
     )
 
 
-def train_epoch_sparse(indptr, indices, data, *args):
+def train_epoch_sparse(indptr, indices, data, *args, **options):
     """``train_epoch`` for a CSR ``X`` (indptr, indices, data): never densified.
 
     The first layer reads each batch's CSR rows in place
     (:func:`sparse_product`, :func:`sparse_product_tn`). The other
-    arguments are :func:`train_epoch`'s, in its order.
+    arguments are :func:`train_epoch`'s, in its order, and its options by
+    keyword.
     """
-    return train_epoch((indptr, indices, data), *args)
+    return train_epoch((indptr, indices, data), *args, **options)
