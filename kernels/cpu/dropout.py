@@ -28,7 +28,7 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 UNIT = 9007199254740992.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def mix64(z):
     """SplitMix64's finaliser of a uint64 (a bijection with good avalanche)."""
     z = (z ^ (z >> _S30)) * _M1
@@ -36,7 +36,7 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def dropout_base(seed, start, width):
     """The counter of row ``start`` (unit 0) for the epoch's ``seed``."""
     return mix64(np.uint64(seed)) + np.uint64(start) * np.uint64(width)
