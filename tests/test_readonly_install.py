@@ -40,7 +40,9 @@ def can_make_read_only_mounts():
 @pytest.mark.integration
 def test_read_only_install_and_home_fall_back_to_a_temp_cache(tmp_path):
     site, home, tmp = tmp_path / "site", tmp_path / "home", tmp_path / "tmp"
-    ignore = shutil.ignore_patterns("__pycache__")
+    # the shipped kernels (an editable install compiles them into kernels/_aot/)
+    # are left out: this is the JIT path and its cache on a read-only install
+    ignore = shutil.ignore_patterns("__pycache__", "_aot")
     shutil.copytree(Path(fastmlp.__file__).parent, site / "fastmlp", ignore=ignore)
     kernels_src = Path(fastmlp.kernels.__file__).parent
     if not (site / "fastmlp" / "kernels").exists():  # editable layout
